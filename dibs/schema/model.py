@@ -1,0 +1,341 @@
+"""The canonical schema model: frozen dataclasses both declarations and introspection produce.
+
+Every value in the model is already in canonical form (see ``types.py`` for
+type spellings and ``expressions.py`` for SQL expressions), so two models of
+the same database compare equal with ``==`` and have the same fingerprint.
+
+Fields that describe *where* something was declared or *how* the admin should
+show it (source locations, display hints, rename hints) are carried along but
+excluded from equality and from the fingerprint: they never change the SQL.
+
+Collections are tuples sorted by name (see ``Schema.normalized``), except the
+columns of a table, which keep their declared/ordinal order for rendering but
+compare as a set keyed by name: Postgres cannot reorder columns, so an order
+difference is not a schema difference.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+from dibs.errors import SourceLocation
+
+__all__ = [
+    "Check",
+    "Column",
+    "ColumnDisplay",
+    "EnumType",
+    "Exclusion",
+    "ExclusionElement",
+    "Extension",
+    "ForeignKey",
+    "Index",
+    "IndexElement",
+    "PrimaryKey",
+    "Schema",
+    "Sequence",
+    "SourceLocation",
+    "Table",
+    "Unique",
+    "Unmanaged",
+]
+
+IdentityKind = Literal["always", "by default"]
+FkAction = Literal["NO ACTION", "RESTRICT", "CASCADE", "SET NULL", "SET DEFAULT"]
+FkMatch = Literal["SIMPLE", "FULL"]
+
+DEFAULT_SCHEMA = "public"
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnDisplay:
+    """Admin display hints; they never affect SQL or the fingerprint."""
+
+    label: bool = False
+    long_text: bool = False
+    hidden: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """A table column.
+
+    ``type`` is a canonical type spelling (``bigint``, ``varchar(20)``,
+    ``timestamptz``, ``shop.order_status[]``); ``default`` and ``generated``
+    are canonical SQL expressions; ``generated`` is a STORED generated column.
+    """
+
+    name: str
+    type: str
+    nullable: bool = True
+    default: str | None = None
+    identity: IdentityKind | None = None
+    generated: str | None = None
+    comment: str | None = None
+    collation: str | None = None
+    renamed_from: tuple[str, ...] = field(default=(), compare=False)
+    display: ColumnDisplay = field(default=ColumnDisplay(), compare=False)
+    location: SourceLocation | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class PrimaryKey:
+    name: str
+    columns: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Unique:
+    name: str
+    columns: tuple[str, ...]
+    nulls_not_distinct: bool = False
+    deferrable: bool = False
+    initially_deferred: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ForeignKey:
+    """A foreign key; ``ref_schema``/``ref_table`` name the referenced table."""
+
+    name: str
+    columns: tuple[str, ...]
+    ref_schema: str
+    ref_table: str
+    ref_columns: tuple[str, ...]
+    on_delete: FkAction = "NO ACTION"
+    on_update: FkAction = "NO ACTION"
+    match: FkMatch = "SIMPLE"
+    deferrable: bool = False
+    initially_deferred: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    name: str
+    expression: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExclusionElement:
+    """One ``expression WITH operator`` pair of an exclusion constraint."""
+
+    expression: str
+    operator: str
+    opclass: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Exclusion:
+    name: str
+    method: str
+    elements: tuple[ExclusionElement, ...]
+    where: str | None = None
+    deferrable: bool = False
+    initially_deferred: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class IndexElement:
+    """A key of an index: a plain column (``column``) or an ``expression``."""
+
+    column: str | None = None
+    expression: str | None = None
+    descending: bool = False
+    nulls_first: bool = False
+    opclass: str | None = None
+    collation: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Index:
+    name: str
+    elements: tuple[IndexElement, ...]
+    unique: bool = False
+    method: str = "btree"
+    where: str | None = None
+    include: tuple[str, ...] = ()
+    nulls_not_distinct: bool = False
+    comment: str | None = None
+    location: SourceLocation | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """A table with its columns, constraints and indexes.
+
+    Compares columns as a set (see module docstring) through ``_column_key``.
+    """
+
+    name: str
+    schema: str = DEFAULT_SCHEMA
+    columns: tuple[Column, ...] = field(default=(), compare=False)
+    primary_key: PrimaryKey | None = None
+    uniques: tuple[Unique, ...] = ()
+    foreign_keys: tuple[ForeignKey, ...] = ()
+    checks: tuple[Check, ...] = ()
+    exclusions: tuple[Exclusion, ...] = ()
+    indexes: tuple[Index, ...] = ()
+    comment: str | None = None
+    partition_by: str | None = None
+    partition_of: str | None = None
+    partition_bound: str | None = None
+    renamed_from: tuple[str, ...] = field(default=(), compare=False)
+    label_column: str | None = field(default=None, compare=False)
+    location: SourceLocation | None = field(default=None, compare=False)
+    _column_key: tuple[Column, ...] = field(default=(), init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(
+            self, "_column_key", tuple(sorted(self.columns, key=lambda c: c.name))
+        )
+
+    @property
+    def qualified_name(self) -> str:
+        """``schema.name``, or ``name`` alone in ``public`` (for messages)."""
+        return self.name if self.schema == DEFAULT_SCHEMA else f"{self.schema}.{self.name}"
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.schema, self.name)
+
+    def column(self, name: str) -> Column | None:
+        for col in self.columns:
+            if col.name == name:
+                return col
+        return None
+
+    def normalized(self) -> Table:
+        """Return this table with every collection sorted by name."""
+        return replace(
+            self,
+            uniques=tuple(sorted(self.uniques, key=lambda c: c.name)),
+            foreign_keys=tuple(sorted(self.foreign_keys, key=lambda c: c.name)),
+            checks=tuple(sorted(self.checks, key=lambda c: c.name)),
+            exclusions=tuple(sorted(self.exclusions, key=lambda c: c.name)),
+            indexes=tuple(sorted(self.indexes, key=lambda c: c.name)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class EnumType:
+    """A native Postgres enum; ``values`` keep their declared order."""
+
+    name: str
+    values: tuple[str, ...]
+    schema: str = DEFAULT_SCHEMA
+    comment: str | None = None
+    location: SourceLocation | None = field(default=None, compare=False)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.schema, self.name)
+
+
+@dataclass(frozen=True, slots=True)
+class Sequence:
+    """A sequence that is not an identity column's (those live on the column).
+
+    ``owned_by`` is ``(schema, table, column)`` for serial-style sequences.
+    """
+
+    name: str
+    schema: str = DEFAULT_SCHEMA
+    type: str = "bigint"
+    start: int = 1
+    increment: int = 1
+    min_value: int | None = None
+    max_value: int | None = None
+    cache: int = 1
+    cycle: bool = False
+    owned_by: tuple[str, str, str] | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.schema, self.name)
+
+
+@dataclass(frozen=True, slots=True)
+class Extension:
+    name: str
+    schema: str = DEFAULT_SCHEMA
+
+
+@dataclass(frozen=True, slots=True)
+class Unmanaged:
+    """An object dibs reads but does not manage (view, function, trigger, …).
+
+    It is reported, never dropped; ``depends_on`` lists ``schema.table`` names
+    it reads, so the planner can refuse to break it.
+    """
+
+    kind: str
+    schema: str
+    name: str
+    depends_on: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Schema:
+    """A whole database schema: the one model every stage of dibs works on.
+
+    ``schemas`` lists namespaces besides ``public``. Build instances through
+    ``Schema.build`` (or call ``normalized``) so collections are sorted.
+    """
+
+    tables: tuple[Table, ...] = ()
+    enums: tuple[EnumType, ...] = ()
+    sequences: tuple[Sequence, ...] = ()
+    extensions: tuple[Extension, ...] = ()
+    schemas: tuple[str, ...] = ()
+    unmanaged: tuple[Unmanaged, ...] = ()
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        tables: tuple[Table, ...] | list[Table] = (),
+        enums: tuple[EnumType, ...] | list[EnumType] = (),
+        sequences: tuple[Sequence, ...] | list[Sequence] = (),
+        extensions: tuple[Extension, ...] | list[Extension] = (),
+        schemas: tuple[str, ...] | list[str] | set[str] = (),
+        unmanaged: tuple[Unmanaged, ...] | list[Unmanaged] = (),
+    ) -> Schema:
+        """Return a normalized schema from collections in any order."""
+        return cls(
+            tables=tuple(tables),
+            enums=tuple(enums),
+            sequences=tuple(sequences),
+            extensions=tuple(extensions),
+            schemas=tuple(schemas),
+            unmanaged=tuple(unmanaged),
+        ).normalized()
+
+    def normalized(self) -> Schema:
+        """Return this schema with every collection in canonical order."""
+        return Schema(
+            tables=tuple(sorted((t.normalized() for t in self.tables), key=lambda t: t.key)),
+            enums=tuple(sorted(self.enums, key=lambda e: e.key)),
+            sequences=tuple(sorted(self.sequences, key=lambda s: s.key)),
+            extensions=tuple(sorted(self.extensions, key=lambda e: e.name)),
+            schemas=tuple(sorted(set(self.schemas) - {DEFAULT_SCHEMA})),
+            unmanaged=tuple(
+                sorted(set(self.unmanaged), key=lambda u: (u.kind, u.schema, u.name))
+            ),
+        )
+
+    def managed(self) -> Schema:
+        """Return this schema without the objects dibs does not manage."""
+        return replace(self, unmanaged=())
+
+    def table(self, name: str, schema: str = DEFAULT_SCHEMA) -> Table | None:
+        for t in self.tables:
+            if t.name == name and t.schema == schema:
+                return t
+        return None
+
+    def enum(self, name: str, schema: str = DEFAULT_SCHEMA) -> EnumType | None:
+        for e in self.enums:
+            if e.name == name and e.schema == schema:
+                return e
+        return None
