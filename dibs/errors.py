@@ -17,6 +17,7 @@ __all__ = [
     "ExpressionError",
     "IntrospectionError",
     "SourceLocation",
+    "SqlSyntaxError",
     "UsageError",
 ]
 
@@ -88,3 +89,35 @@ class ConnectionFailed(DibsError, ConnectionError):
 
 class IntrospectionError(DibsError):
     """The live database holds something dibs could not read."""
+
+
+class SqlSyntaxError(DibsError, ValueError):
+    """SQL text does not parse with Postgres's grammar.
+
+    ``line`` and ``column`` are 1-based positions in ``file`` (or in the text
+    given, when there is no file), so editors can jump to the spot.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        line: int = 1,
+        column: int = 1,
+        hint: str | None = None,
+    ) -> None:
+        location = SourceLocation(file, line) if file else None
+        super().__init__(message, location=location, hint=hint)
+        self.file = file
+        self.line = line
+        self.column = column
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}:{self.column}: " if self.file else (
+            f"line {self.line}, column {self.column}: "
+        )
+        text = where + self.message
+        if self.hint:
+            text += f"\n  hint: {self.hint}"
+        return text

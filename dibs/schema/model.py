@@ -4,6 +4,10 @@ Every value in the model is already in canonical form (see ``types.py`` for
 type spellings and ``expressions.py`` for SQL expressions), so two models of
 the same database compare equal with ``==`` and have the same fingerprint.
 
+SQL expressions keep their exact text (what dibs renders) but compare by
+their key (``expressions.expression_key``), because Postgres rewrites the
+expressions it stores; the key is kept in a hidden ``_key``/``_keys`` field.
+
 Fields that describe *where* something was declared or *how* the admin should
 show it (source locations, display hints, rename hints) are carried along but
 excluded from equality and from the fingerprint: they never change the SQL.
@@ -20,6 +24,15 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from dibs.errors import SourceLocation
+
+
+def _key(expression: str | None) -> str | None:
+    """Comparison key of an expression (see ``expressions.expression_key``)."""
+    if expression is None:
+        return None
+    from dibs.schema.expressions import expression_key
+
+    return expression_key(expression)
 
 __all__ = [
     "Check",
@@ -69,14 +82,18 @@ class Column:
     name: str
     type: str
     nullable: bool = True
-    default: str | None = None
+    default: str | None = field(default=None, compare=False)
     identity: IdentityKind | None = None
-    generated: str | None = None
+    generated: str | None = field(default=None, compare=False)
     comment: str | None = None
     collation: str | None = None
     renamed_from: tuple[str, ...] = field(default=(), compare=False)
     display: ColumnDisplay = field(default=ColumnDisplay(), compare=False)
     location: SourceLocation | None = field(default=None, compare=False)
+    _keys: tuple[str | None, str | None] = field(default=(None, None), init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_keys", (_key(self.default), _key(self.generated)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,16 +130,24 @@ class ForeignKey:
 @dataclass(frozen=True, slots=True)
 class Check:
     name: str
-    expression: str
+    expression: str = field(compare=False)
+    _key: str | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_key", _key(self.expression))
 
 
 @dataclass(frozen=True, slots=True)
 class ExclusionElement:
     """One ``expression WITH operator`` pair of an exclusion constraint."""
 
-    expression: str
+    expression: str = field(compare=False)
     operator: str
     opclass: str | None = None
+    _key: str | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_key", _key(self.expression))
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,9 +155,13 @@ class Exclusion:
     name: str
     method: str
     elements: tuple[ExclusionElement, ...]
-    where: str | None = None
+    where: str | None = field(default=None, compare=False)
     deferrable: bool = False
     initially_deferred: bool = False
+    _key: str | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_key", _key(self.where))
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,11 +169,15 @@ class IndexElement:
     """A key of an index: a plain column (``column``) or an ``expression``."""
 
     column: str | None = None
-    expression: str | None = None
+    expression: str | None = field(default=None, compare=False)
     descending: bool = False
     nulls_first: bool = False
     opclass: str | None = None
     collation: str | None = None
+    _key: str | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_key", _key(self.expression))
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,11 +186,15 @@ class Index:
     elements: tuple[IndexElement, ...]
     unique: bool = False
     method: str = "btree"
-    where: str | None = None
+    where: str | None = field(default=None, compare=False)
     include: tuple[str, ...] = ()
     nulls_not_distinct: bool = False
     comment: str | None = None
     location: SourceLocation | None = field(default=None, compare=False)
+    _key: str | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_key", _key(self.where))
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ declared and introspected types go through the same function.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 from dibs.errors import ExpressionError
 
@@ -105,7 +106,8 @@ def split_qualified(name: str) -> tuple[str | None, str]:
     """Split a canonical ``schema.name`` into its parts (quotes removed)."""
     from pglast import parse_sql
 
-    tn = parse_sql(f"SELECT NULL::{name}")[0].stmt.targetList[0].val.typeName
+    stmts: Any = parse_sql(f"SELECT NULL::{name}")
+    tn = stmts[0].stmt.targetList[0].val.typeName
     parts = [n.sval for n in tn.names]
     return (parts[0] if len(parts) == 2 else None, parts[-1])
 
@@ -152,7 +154,7 @@ def canonical_type(text: str) -> str:
     from pglast.parser import ParseError
 
     try:
-        stmts = parse_sql(f"SELECT NULL::{text}")
+        stmts: Any = parse_sql(f"SELECT NULL::{text}")
         target = stmts[0].stmt.targetList
         if len(stmts) != 1 or len(target) != 1 or stmts[0].stmt.fromClause:
             raise ValueError(text)
