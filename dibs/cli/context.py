@@ -1,0 +1,85 @@
+"""What every command needs: the project config, the declared schema, a database.
+
+The database URL comes from ``-d/--database-url``, else ``[tool.dibs]
+database_url``, else ``DATABASE_URL``; when none is set, the project-local
+embedded Postgres under ``.dibs/`` is started (or reused) and the command says
+so on stderr, so a user always knows which server a command touched.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+import click
+
+if TYPE_CHECKING:
+    import psycopg
+
+    from dibs.config import Config
+    from dibs.schema.model import Schema
+
+__all__ = ["database_option", "declared_schema", "open_database", "project_config"]
+
+database_option = click.option(
+    "-d",
+    "--database-url",
+    "database_url",
+    metavar="URL",
+    default=None,
+    help="Postgres URL (default: [tool.dibs] database_url, then $DATABASE_URL, "
+    "then the project's embedded server).",
+)
+
+format_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+
+
+def project_config(database_url: str | None = None) -> Config:
+    """Load ``[tool.dibs]`` from the nearest pyproject.toml, applying ``-d``."""
+    from dibs.config import load_config
+
+    return load_config(override_url=database_url)
+
+
+def declared_schema(config: Config) -> Schema:
+    """Import the configured schema modules and return their canonical model."""
+    from dibs.schema.declare import load_schema
+
+    for entry in reversed(config.python_path):
+        path = str(entry)
+        if path not in sys.path:
+            sys.path.insert(0, path)
+    return load_schema(config.schema_modules)
+
+
+def resolve_url(config: Config) -> str:
+    """Return the database URL to use, starting the embedded server if needed."""
+    if config.database_url:
+        return config.database_url
+    from dibs.cli.output import err
+    from dibs.postgres import embedded
+
+    url = embedded.start(config.root)
+    err.print(f"[dim]using the embedded Postgres in {config.root / '.dibs'}[/]")
+    return url
+
+
+@contextmanager
+def open_database(config: Config) -> Iterator[psycopg.Connection[tuple[object, ...]]]:
+    """Connect to the project's database (see module docstring), closing it after."""
+    from dibs.postgres.connect import connect
+
+    conn = connect(resolve_url(config), autocommit=True)
+    try:
+        yield conn
+    finally:
+        conn.close()
