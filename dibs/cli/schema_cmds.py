@@ -75,9 +75,7 @@ def sql_cmd(apply: bool, database_url: str | None) -> None:
         with conn.transaction():
             for stmt in render_schema(schema):
                 conn.execute(stmt.encode())
-    err.print(
-        f"[green]created[/] {len(schema.tables)} tables, {len(schema.enums)} enums"
-    )
+    err.print(f"[green]created[/] {len(schema.tables)} tables, {len(schema.enums)} enums")
 
 
 @click.command("inspect")

@@ -1,0 +1,85 @@
+"""User mistakes reach the user as one clear message and exit code 2, never a traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.cli.conftest import Runner, write_project
+
+GOOD = """
+from typing import Annotated
+import dibs
+
+@dibs.table(name="users")
+class User:
+    id: Annotated[int, dibs.pk, dibs.identity()]
+    email: str
+"""
+
+
+def assert_user_error(result: object, *fragments: str) -> None:
+    code, stderr = result.code, result.stderr  # type: ignore[attr-defined]
+    assert code == 2, (code, stderr)
+    assert "Traceback" not in stderr, stderr
+    assert stderr.startswith("error:"), stderr
+    for fragment in fragments:
+        assert fragment in stderr, (fragment, stderr)
+
+
+def test_malformed_url_is_reported_masked(tmp_path: Path, run_dibs: Runner) -> None:
+    project = write_project(tmp_path / "p", GOOD)
+    result = run_dibs("inspect", "-d", "postgresql://bob:s3cret@", cwd=project)
+    assert_user_error(result)
+    assert "s3cret" not in result.stderr
+
+
+def test_unreachable_server_is_reported_masked(tmp_path: Path, run_dibs: Runner) -> None:
+    project = write_project(tmp_path / "p", GOOD)
+    url = "postgresql://bob:s3cret@127.0.0.1:1/db"
+    result = run_dibs("inspect", "-d", url, cwd=project)
+    assert_user_error(result, "127.0.0.1")
+    assert "s3cret" not in result.stderr and "***" in result.stderr
+
+
+def test_schema_module_that_fails_to_import(tmp_path: Path, run_dibs: Runner) -> None:
+    project = write_project(tmp_path / "p", "import dibs\n\nx = 1 / 0\n")
+    result = run_dibs("schema", cwd=project)
+    assert_user_error(result, "app_schema.py:3", "ZeroDivisionError")
+
+
+def test_unsupported_annotation_names_file_and_line(tmp_path: Path, run_dibs: Runner) -> None:
+    source = GOOD + "    weird: complex\n"
+    project = write_project(tmp_path / "p", source)
+    result = run_dibs("sql", cwd=project)
+    assert_user_error(result, "app_schema.py:10", "complex")
+
+
+def test_no_project_configured(tmp_path: Path, run_dibs: Runner) -> None:
+    result = run_dibs("schema", cwd=tmp_path)
+    assert_user_error(result, "[tool.dibs]")
+
+
+def test_schema_json_is_canonical_and_sql_prints(tmp_path: Path, run_dibs: Runner) -> None:
+    project = write_project(tmp_path / "p", GOOD)
+    result = run_dibs("schema", "--format", "json", cwd=project)
+    assert result.code == 0, result.stderr
+    assert '"format": "dibs-schema/1"' in result.stdout
+    sql = run_dibs("sql", cwd=project)
+    assert sql.code == 0, sql.stderr
+    assert 'CREATE TABLE users' in sql.stdout.replace('"users"', "users")
+
+
+def test_sql_apply_then_inspect_round_trip(
+    tmp_path: Path, run_dibs: Runner, dibs_db_url: str
+) -> None:
+    project = write_project(tmp_path / "p", GOOD)
+    applied = run_dibs("sql", "--apply", "-d", dibs_db_url, cwd=project)
+    assert applied.code == 0, applied.stderr
+    again = run_dibs("sql", "--apply", "-d", dibs_db_url, cwd=project)
+    assert again.code == 0 and "already matches" in again.stderr
+    inspected = run_dibs("inspect", "-d", dibs_db_url, "--format", "json", cwd=project)
+    declared = run_dibs("schema", "--format", "json", cwd=project)
+    assert inspected.code == 0, inspected.stderr
+    from dibs.schema.canonical import fingerprint, from_json
+
+    assert fingerprint(from_json(inspected.stdout)) == fingerprint(from_json(declared.stdout))
