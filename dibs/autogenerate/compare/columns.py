@@ -1,0 +1,103 @@
+"""Compare the columns of one table present on both sides (after renames)."""
+
+from __future__ import annotations
+
+from dibs.autogenerate.hazards import classify_type_change, using_cast
+from dibs.ops import (
+    AddColumn,
+    AddIdentity,
+    AlterColumnType,
+    AlterIdentity,
+    DropColumn,
+    DropDefault,
+    DropIdentity,
+    DropNotNull,
+    Op,
+    SetComment,
+    SetDefault,
+    SetNotNull,
+)
+from dibs.schema.model import Column, Table
+
+__all__ = ["compare_columns"]
+
+
+def _must_replace(old: Column, new: Column) -> bool:
+    """Generated expressions cannot be altered in Postgres 16: drop and add the column.
+
+    The column's values are derived, so a generated → generated change loses
+    nothing; a regular ↔ generated switch does, and DropColumn says so.
+    """
+    return old._keys[1] != new._keys[1]
+
+
+def compare_columns(
+    old: Table, new: Table, enum_types: frozenset[str]
+) -> tuple[list[Op], set[str]]:
+    """Return the column operations and the names of columns dropped and re-added.
+
+    ``enum_types`` are the canonical names of the target's enums (they need
+    ``USING … ::text::`` when a column changes to one).
+    """
+    s, t = new.schema, new.name
+    ops: list[Op] = []
+    replaced: set[str] = set()
+    new_names = {c.name for c in new.columns}
+    for col in old.columns:
+        if col.name not in new_names:
+            ops.append(DropColumn(s, t, col))
+    for col in new.columns:
+        before = old.column(col.name)
+        if before is None:
+            ops.append(AddColumn(s, t, col))
+        elif _must_replace(before, col):
+            ops += [DropColumn(s, t, before), AddColumn(s, t, col)]
+            replaced.add(col.name)
+        elif before != col:
+            ops += _alter_column(s, t, before, col, enum_types)
+    return ops, replaced
+
+
+def _alter_column(
+    s: str, t: str, old: Column, new: Column, enum_types: frozenset[str]
+) -> list[Op]:
+    ops: list[Op] = []
+    name = new.name
+    retyped = old.type != new.type or old.collation != new.collation
+    if old.identity != new.identity and old.identity is not None:
+        if new.identity is None:
+            ops.append(DropIdentity(s, t, name))
+        else:
+            ops.append(AlterIdentity(s, t, name, new.identity))
+    if retyped:
+        ops.append(_alter_type(s, t, old, new, enum_types))
+    elif old._keys[0] != new._keys[0]:
+        if new.default is None:
+            ops.append(DropDefault(s, t, name, old.default))
+        else:
+            ops.append(SetDefault(s, t, name, new.default))
+    if old.nullable != new.nullable:
+        ops.append(DropNotNull(s, t, name) if new.nullable else SetNotNull(s, t, name))
+    if new.identity is not None and old.identity is None:
+        ops.append(AddIdentity(s, t, name, new.identity))
+    if old.comment != new.comment:
+        ops.append(SetComment("column", s, t, new.comment, column=name))
+    return ops
+
+
+def _alter_type(
+    s: str, t: str, old: Column, new: Column, enum_types: frozenset[str]
+) -> AlterColumnType:
+    is_enum = new.type.removesuffix("[]") in enum_types
+    return AlterColumnType(
+        s,
+        t,
+        new.name,
+        old.type,
+        new.type,
+        classify_type_change(old.type, new.type),
+        using=using_cast(new.name, old.type, new.type, enum=is_enum),
+        old_default=old.default,
+        new_default=new.default,
+        collation=new.collation,
+    )

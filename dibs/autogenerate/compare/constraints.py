@@ -1,0 +1,116 @@
+"""Compare primary keys, constraints and indexes of one table, by definition.
+
+Objects are matched by name; a changed definition (check expression key, FK
+action or columns, index keys…) is a drop and an add. An object that only
+changed its name (a table or column rename changes the name Postgres would
+pick) is renamed instead. Objects on a column that is dropped and re-added
+are always re-created: Postgres dropped them with the column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import TypeVar
+
+from dibs.ops import (
+    AddConstraint,
+    AddPrimaryKey,
+    CreateIndex,
+    DropConstraint,
+    DropIndex,
+    DropPrimaryKey,
+    Op,
+    RenameConstraint,
+    RenameIndex,
+    SetComment,
+)
+from dibs.ops.constraints import Constraint, constraint_columns, index_columns
+from dibs.schema.model import Exclusion, Index, Table, Unique
+
+__all__ = ["compare_constraints", "compare_indexes"]
+
+T = TypeVar("T", Constraint, Index)
+
+
+def _pair(
+    olds: Sequence[T], news: Sequence[T], stale: Callable[[T], bool]
+) -> tuple[list[T], list[T], list[tuple[T, T]]]:
+    """Split into (dropped, added, renamed (old, new)) lists."""
+    old_by = {o.name: o for o in olds}
+    new_by = {n.name: n for n in news}
+    dropped = [o for o in olds if o.name not in new_by or o != new_by[o.name] or stale(o)]
+    added = [n for n in news if n.name not in old_by or n != old_by[n.name] or stale(n)]
+    renamed: list[tuple[T, T]] = []
+    for new in list(added):
+        if new.name in old_by or stale(new):
+            continue
+        for old in dropped:
+            if old.name not in new_by and replace(old, name=new.name) == new:
+                renamed.append((old, new))
+                dropped.remove(old)
+                added.remove(new)
+                break
+    return dropped, added, renamed
+
+
+def compare_constraints(old: Table, new: Table, replaced: set[str]) -> list[Op]:
+    """Return the operations that turn ``old``'s primary key and constraints into ``new``'s."""
+    s, t = new.schema, new.name
+
+    def stale(con: Constraint) -> bool:
+        return bool(replaced & set(constraint_columns(con)))
+
+    ops: list[Op] = _compare_primary_key(old, new, replaced)
+    olds: list[Constraint] = [*old.uniques, *old.foreign_keys, *old.checks, *old.exclusions]
+    news: list[Constraint] = [*new.uniques, *new.foreign_keys, *new.checks, *new.exclusions]
+    dropped, added, renamed = _pair(olds, news, stale)
+    ops += [DropConstraint(s, t, c) for c in dropped]
+    ops += [
+        RenameConstraint(s, t, o.name, n.name, has_index=isinstance(o, Unique | Exclusion))
+        for o, n in renamed
+    ]
+    ops += [AddConstraint(s, t, c) for c in added]
+    return ops
+
+
+def _compare_primary_key(old: Table, new: Table, replaced: set[str]) -> list[Op]:
+    s, t = new.schema, new.name
+    before, after = old.primary_key, new.primary_key
+    if before is not None and replaced & set(before.columns):
+        before = None  # dropped by Postgres with the column
+    if before == after:
+        return []
+    if before is not None and after is not None and before.columns == after.columns:
+        return [RenameConstraint(s, t, before.name, after.name, has_index=True)]
+    ops: list[Op] = []
+    if before is not None:
+        ops.append(DropPrimaryKey(s, t, before))
+    if after is not None:
+        ops.append(AddPrimaryKey(s, t, after))
+    return ops
+
+
+def compare_indexes(old: Table, new: Table, replaced: set[str]) -> list[Op]:
+    """Return the operations that turn ``old``'s indexes into ``new``'s (and their comments)."""
+    s, t = new.schema, new.name
+
+    def stale(index: Index) -> bool:
+        return bool(replaced & set(index_columns(index)))
+
+    # Comments are compared on their own: a comment change is not a rebuild.
+    def bare(indexes: tuple[Index, ...]) -> list[Index]:
+        return [replace(i, comment=None) for i in indexes]
+
+    dropped, added, renamed = _pair(bare(old.indexes), bare(new.indexes), stale)
+    targets = {i.name: i for i in new.indexes}
+    ops: list[Op] = [DropIndex(s, t, i) for i in dropped]
+    ops += [RenameIndex(s, t, o.name, n.name) for o, n in renamed]
+    ops += [CreateIndex(s, t, targets[i.name]) for i in added]
+    current = {i.name: i.comment for i in old.indexes}
+    current.update({n.name: current.get(o.name) for o, n in renamed})
+    current.update({i.name: targets[i.name].comment for i in added})
+    for index in new.indexes:
+        if current.get(index.name) != index.comment:
+            ops.append(SetComment("index", s, index.name, index.comment))
+    return ops

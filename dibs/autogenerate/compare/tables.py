@@ -1,0 +1,76 @@
+"""Compare tables: create, drop, or compare the columns, constraints and indexes of each."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from dibs.autogenerate.compare.columns import compare_columns
+from dibs.autogenerate.compare.constraints import compare_constraints, compare_indexes
+from dibs.errors import DibsError
+from dibs.ops import (
+    AddConstraint,
+    CreateIndex,
+    CreateTable,
+    DropConstraint,
+    DropTable,
+    Op,
+    SetComment,
+)
+from dibs.schema.model import Schema, Table
+
+__all__ = ["compare_tables"]
+
+
+def compare_tables(old: Schema, new: Schema, enum_types: frozenset[str]) -> list[Op]:
+    """Return table operations; ``old`` is the source with renames already applied."""
+    ops: list[Op] = []
+    for table in new.tables:
+        before = old.table(table.name, table.schema)
+        if before is None:
+            ops += _create(table)
+        elif before != table:
+            ops += _alter(before, table, enum_types)
+    for table in old.tables:
+        if new.table(table.name, table.schema) is None:
+            ops += _drop(table)
+    return ops
+
+
+def _create(table: Table) -> list[Op]:
+    """Create the table bare; foreign keys and indexes follow as their own operations."""
+    s, t = table.key
+    ops: list[Op] = [CreateTable(replace(table, foreign_keys=(), indexes=()))]
+    ops += [CreateIndex(s, t, i, existing_table=False) for i in table.indexes]
+    ops += [AddConstraint(s, t, fk, existing_table=False) for fk in table.foreign_keys]
+    return ops
+
+
+def _drop(table: Table) -> list[Op]:
+    """Drop foreign keys to other tables first, so tables referencing each other can go."""
+    s, t = table.key
+    outside = [f for f in table.foreign_keys if (f.ref_schema, f.ref_table) != table.key]
+    ops: list[Op] = [DropConstraint(s, t, fk) for fk in outside]
+    kept = tuple(f for f in table.foreign_keys if f not in outside)
+    ops.append(DropTable(replace(table, foreign_keys=kept)))
+    return ops
+
+
+_PARTITION_FIELDS = ("partition_by", "partition_of", "partition_bound")
+
+
+def _alter(old: Table, new: Table, enum_types: frozenset[str]) -> list[Op]:
+    for field in _PARTITION_FIELDS:
+        if getattr(old, field) != getattr(new, field):
+            raise DibsError(
+                f"table {new.qualified_name} changes its partitioning ({field}): "
+                f"{getattr(old, field)!r} -> {getattr(new, field)!r}",
+                location=new.location,
+                hint="Postgres cannot alter partitioning in place; create a new table, "
+                "copy the rows, and rename it in a hand-written migration",
+            )
+    ops, replaced = compare_columns(old, new, enum_types)
+    ops += compare_constraints(old, new, replaced)
+    ops += compare_indexes(old, new, replaced)
+    if old.comment != new.comment:
+        ops.append(SetComment("table", new.schema, new.name, new.comment))
+    return ops

@@ -1,0 +1,404 @@
+"""Operations on one column of an existing table."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from typing import Any
+
+from dibs.ops._rewrite import mentions, rename_in_expression
+from dibs.ops.base import (
+    Hazard,
+    Key,
+    Op,
+    TypeChange,
+    column_key,
+    get_table,
+    replace_table,
+    sequence_keys_in_default,
+    table_key,
+    type_keys,
+)
+from dibs.schema.model import (
+    Check,
+    Column,
+    Exclusion,
+    ExclusionElement,
+    ForeignKey,
+    IdentityKind,
+    Index,
+    IndexElement,
+    Schema,
+    Table,
+)
+
+__all__ = [
+    "AddColumn",
+    "AddIdentity",
+    "AlterColumnType",
+    "AlterIdentity",
+    "DropColumn",
+    "DropDefault",
+    "DropIdentity",
+    "DropNotNull",
+    "RenameColumn",
+    "SetDefault",
+    "SetNotNull",
+    "nullable_key",
+]
+
+# Defaults Postgres must evaluate per row, so ADD COLUMN rewrites the table.
+_VOLATILE = re.compile(r"\b(random|gen_random_uuid|uuid_generate_v\w+|clock_timestamp|nextval)\(")
+
+
+def _alter(schema: Schema, s: str, t: str, c: str, **changes: Any) -> Schema:
+    table = get_table(schema, (s, t))
+    cols = tuple(replace(col, **changes) if col.name == c else col for col in table.columns)
+    return replace_table(schema, table, replace(table, columns=cols))
+
+
+def nullable_key(schema: str, table: str, column: str) -> Key:
+    """Created by ``DropPrimaryKey``: a primary key column may only lose NOT NULL after it."""
+    return ("may-be-null", schema, table, column)
+
+
+@dataclass(frozen=True, slots=True)
+class AddColumn(Op):
+    schema: str
+    table: str
+    column: Column
+
+    def describe(self) -> str:
+        return f"add column {self.table}.{self.column.name} {self.column.type}"
+
+    @property
+    def hazards(self) -> tuple[Hazard, ...]:
+        col = self.column
+        found: list[Hazard] = []
+        if col.generated or col.identity or (col.default and _VOLATILE.search(col.default)):
+            found += [Hazard.TABLE_REWRITE, Hazard.ACCESS_EXCLUSIVE_LOCK]
+        if not col.nullable and col.default is None and not (col.identity or col.generated):
+            found.append(Hazard.NOT_NULL_SCAN)
+        return tuple(found)
+
+    def apply(self, schema: Schema) -> Schema:
+        table = get_table(schema, (self.schema, self.table))
+        return replace_table(schema, table, replace(table, columns=(*table.columns, self.column)))
+
+    def creates(self) -> frozenset[Key]:
+        return frozenset({column_key(self.schema, self.table, self.column.name)})
+
+    def requires(self) -> frozenset[Key]:
+        needs = {table_key(self.schema, self.table)} | type_keys(self.column.type)
+        needs |= sequence_keys_in_default(self.column.default)
+        if self.column.generated:
+            needs |= _columns_in(self.schema, self.table, self.column.generated)
+        return frozenset(needs)
+
+
+def _columns_in(schema: str, table: str, expression: str) -> set[Key]:
+    from dibs.schema.expressions import referenced_columns
+
+    return {column_key(schema, table, c) for c in referenced_columns(expression)}
+
+
+@dataclass(frozen=True, slots=True)
+class DropColumn(Op):
+    """Drop a column; Postgres drops this table's indexes and constraints on it too."""
+
+    schema: str
+    table: str
+    column: Column
+    removes = True
+
+    def describe(self) -> str:
+        return f"drop column {self.table}.{self.column.name}"
+
+    @property
+    def hazards(self) -> tuple[Hazard, ...]:
+        # A generated column's values are recomputed from the others: nothing is lost.
+        return () if self.column.generated else (Hazard.DATA_LOSS,)
+
+    def apply(self, schema: Schema) -> Schema:
+        table = get_table(schema, (self.schema, self.table))
+        name = self.column.name
+        kept = tuple(
+            q for q in schema.sequences if q.owned_by != (self.schema, self.table, name)
+        )
+        schema = replace(schema, sequences=kept)
+        return replace_table(schema, table, _without_column(table, name))
+
+    def drops(self) -> frozenset[Key]:
+        return frozenset({column_key(self.schema, self.table, self.column.name)})
+
+    def requires(self) -> frozenset[Key]:
+        return frozenset({table_key(self.schema, self.table)} | type_keys(self.column.type))
+
+    def rewrites_tables(self) -> frozenset[tuple[str, str]]:
+        return frozenset({(self.schema, self.table)})
+
+
+def _index_mentions(index: Index, name: str) -> bool:
+    return (
+        name in index.include
+        or mentions(index.where, name)
+        or any(e.column == name or mentions(e.expression, name) for e in index.elements)
+    )
+
+
+def _exclusion_mentions(exc: Exclusion, name: str) -> bool:
+    return mentions(exc.where, name) or any(mentions(e.expression, name) for e in exc.elements)
+
+
+def _without_column(table: Table, name: str) -> Table:
+    """Return ``table`` without column ``name`` and the objects Postgres drops with it."""
+    pk = table.primary_key
+    return replace(
+        table,
+        columns=tuple(c for c in table.columns if c.name != name),
+        primary_key=None if pk is not None and name in pk.columns else pk,
+        uniques=tuple(u for u in table.uniques if name not in u.columns),
+        foreign_keys=tuple(f for f in table.foreign_keys if name not in f.columns),
+        checks=tuple(c for c in table.checks if not mentions(c.expression, name)),
+        exclusions=tuple(e for e in table.exclusions if not _exclusion_mentions(e, name)),
+        indexes=tuple(i for i in table.indexes if not _index_mentions(i, name)),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RenameColumn(Op):
+    """Rename a column; Postgres renames it inside every expression and key that uses it."""
+
+    schema: str
+    table: str
+    old: str
+    new: str
+
+    def describe(self) -> str:
+        return f"rename column {self.table}.{self.old} to {self.new}"
+
+    def apply(self, schema: Schema) -> Schema:
+        key = (self.schema, self.table)
+        tables = []
+        for table in schema.tables:
+            if table.key == key:
+                table = _rename_in_table(table, self.old, self.new)
+            tables.append(_rename_fk_refs(table, key, self.old, self.new))
+        seqs = tuple(
+            replace(q, owned_by=(self.schema, self.table, self.new))
+            if q.owned_by == (self.schema, self.table, self.old)
+            else q
+            for q in schema.sequences
+        )
+        return replace(schema, tables=tuple(tables), sequences=seqs).normalized()
+
+    def creates(self) -> frozenset[Key]:
+        return frozenset({column_key(self.schema, self.table, self.new)})
+
+    def drops(self) -> frozenset[Key]:
+        return frozenset({column_key(self.schema, self.table, self.old)})
+
+    def requires(self) -> frozenset[Key]:
+        return frozenset({table_key(self.schema, self.table)})
+
+
+def _names(names: tuple[str, ...], old: str, new: str) -> tuple[str, ...]:
+    return tuple(new if n == old else n for n in names)
+
+
+def _expr(expression: str | None, old: str, new: str) -> str | None:
+    return None if expression is None else rename_in_expression(expression, old, new)
+
+
+def _rename_in_table(table: Table, old: str, new: str) -> Table:
+    def column(c: Column) -> Column:
+        return replace(
+            c, name=new if c.name == old else c.name, generated=_expr(c.generated, old, new)
+        )
+
+    def element(e: IndexElement) -> IndexElement:
+        return replace(
+            e, column=new if e.column == old else e.column, expression=_expr(e.expression, old, new)
+        )
+
+    def exclusion(x: Exclusion) -> Exclusion:
+        elements = tuple(
+            ExclusionElement(str(_expr(e.expression, old, new)), e.operator, e.opclass)
+            for e in x.elements
+        )
+        return replace(x, elements=elements, where=_expr(x.where, old, new))
+
+    pk = table.primary_key
+    return replace(
+        table,
+        columns=tuple(column(c) for c in table.columns),
+        primary_key=None if pk is None else replace(pk, columns=_names(pk.columns, old, new)),
+        uniques=tuple(replace(u, columns=_names(u.columns, old, new)) for u in table.uniques),
+        foreign_keys=tuple(
+            replace(f, columns=_names(f.columns, old, new)) for f in table.foreign_keys
+        ),
+        checks=tuple(Check(c.name, str(_expr(c.expression, old, new))) for c in table.checks),
+        exclusions=tuple(exclusion(x) for x in table.exclusions),
+        indexes=tuple(
+            replace(
+                i,
+                elements=tuple(element(e) for e in i.elements),
+                include=_names(i.include, old, new),
+                where=_expr(i.where, old, new),
+            )
+            for i in table.indexes
+        ),
+    )
+
+
+def _rename_fk_refs(table: Table, key: tuple[str, str], old: str, new: str) -> Table:
+    def fk(f: ForeignKey) -> ForeignKey:
+        if (f.ref_schema, f.ref_table) != key:
+            return f
+        return replace(f, ref_columns=_names(f.ref_columns, old, new))
+
+    return replace(table, foreign_keys=tuple(fk(f) for f in table.foreign_keys))
+
+
+@dataclass(frozen=True, slots=True)
+class AlterColumnType(Op):
+    """Change a column's type, with ``USING`` when Postgres has no assignment cast.
+
+    A default is dropped before and set after (``old_default``/``new_default``):
+    Postgres refuses to convert a default it cannot cast implicitly.
+    """
+
+    schema: str
+    table: str
+    column: str
+    old_type: str
+    new_type: str
+    change: TypeChange
+    using: str | None = None
+    old_default: str | None = None
+    new_default: str | None = None
+    collation: str | None = None
+
+    def describe(self) -> str:
+        return f"change type of {self.table}.{self.column}: {self.old_type} -> {self.new_type}"
+
+    @property
+    def hazards(self) -> tuple[Hazard, ...]:
+        if self.change is TypeChange.NO_REWRITE:
+            return ()
+        rewrite = (Hazard.TABLE_REWRITE, Hazard.ACCESS_EXCLUSIVE_LOCK)
+        if self.change is TypeChange.WIDENING:
+            return rewrite
+        return (Hazard.DATA_LOSS, *rewrite)
+
+    def apply(self, schema: Schema) -> Schema:
+        return _alter(
+            schema, self.schema, self.table, self.column,
+            type=self.new_type, default=self.new_default, collation=self.collation,
+        )
+
+    def requires(self) -> frozenset[Key]:
+        keys = {column_key(self.schema, self.table, self.column)} | type_keys(self.new_type)
+        return frozenset(keys | sequence_keys_in_default(self.new_default))
+
+    def releases(self) -> frozenset[Key]:
+        return type_keys(self.old_type) | sequence_keys_in_default(self.old_default)
+
+    def rewrites_tables(self) -> frozenset[tuple[str, str]]:
+        return frozenset({(self.schema, self.table)})
+
+
+@dataclass(frozen=True, slots=True)
+class _ColumnOp(Op):
+    schema: str
+    table: str
+    column: str
+
+    def requires(self) -> frozenset[Key]:
+        return frozenset({column_key(self.schema, self.table, self.column)})
+
+
+@dataclass(frozen=True, slots=True)
+class SetNotNull(_ColumnOp):
+    def describe(self) -> str:
+        return f"set {self.table}.{self.column} NOT NULL"
+
+    @property
+    def hazards(self) -> tuple[Hazard, ...]:
+        return (Hazard.NOT_NULL_SCAN,)
+
+    def apply(self, schema: Schema) -> Schema:
+        return _alter(schema, self.schema, self.table, self.column, nullable=False)
+
+
+@dataclass(frozen=True, slots=True)
+class DropNotNull(_ColumnOp):
+    def describe(self) -> str:
+        return f"drop NOT NULL on {self.table}.{self.column}"
+
+    def apply(self, schema: Schema) -> Schema:
+        return _alter(schema, self.schema, self.table, self.column, nullable=True)
+
+    def requires(self) -> frozenset[Key]:
+        base = column_key(self.schema, self.table, self.column)
+        return frozenset({base, nullable_key(self.schema, self.table, self.column)})
+
+
+@dataclass(frozen=True, slots=True)
+class SetDefault(_ColumnOp):
+    default: str = ""
+
+    def describe(self) -> str:
+        return f"set default of {self.table}.{self.column} to {self.default}"
+
+    def apply(self, schema: Schema) -> Schema:
+        return _alter(schema, self.schema, self.table, self.column, default=self.default)
+
+    def requires(self) -> frozenset[Key]:
+        base = column_key(self.schema, self.table, self.column)
+        return frozenset({base}) | sequence_keys_in_default(self.default)
+
+
+@dataclass(frozen=True, slots=True)
+class DropDefault(_ColumnOp):
+    old_default: str | None = None
+
+    def describe(self) -> str:
+        return f"drop default of {self.table}.{self.column}"
+
+    def releases(self) -> frozenset[Key]:
+        return sequence_keys_in_default(self.old_default)
+
+    def apply(self, schema: Schema) -> Schema:
+        return _alter(schema, self.schema, self.table, self.column, default=None)
+
+
+@dataclass(frozen=True, slots=True)
+class AddIdentity(_ColumnOp):
+    kind: IdentityKind = "by default"
+
+    def describe(self) -> str:
+        return f"make {self.table}.{self.column} an identity column ({self.kind})"
+
+    def apply(self, schema: Schema) -> Schema:
+        return _alter(schema, self.schema, self.table, self.column, identity=self.kind)
+
+
+@dataclass(frozen=True, slots=True)
+class DropIdentity(_ColumnOp):
+    def describe(self) -> str:
+        return f"drop identity of {self.table}.{self.column}"
+
+    def apply(self, schema: Schema) -> Schema:
+        return _alter(schema, self.schema, self.table, self.column, identity=None)
+
+
+@dataclass(frozen=True, slots=True)
+class AlterIdentity(_ColumnOp):
+    kind: IdentityKind = "by default"
+
+    def describe(self) -> str:
+        return f"make identity of {self.table}.{self.column} generated {self.kind}"
+
+    def apply(self, schema: Schema) -> Schema:
+        return _alter(schema, self.schema, self.table, self.column, identity=self.kind)

@@ -1,0 +1,336 @@
+"""Operations on primary keys, table constraints and indexes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from dibs.ops.base import (
+    Hazard,
+    Key,
+    Op,
+    column_key,
+    constraint_key,
+    get_table,
+    index_key,
+    replace_table,
+    table_key,
+)
+from dibs.ops.columns import nullable_key
+from dibs.ops.tables import fk_targets
+from dibs.schema.expressions import referenced_columns
+from dibs.schema.model import Check, Exclusion, ForeignKey, Index, PrimaryKey, Schema, Table, Unique
+
+__all__ = [
+    "AddConstraint",
+    "AddPrimaryKey",
+    "Constraint",
+    "CreateIndex",
+    "DropConstraint",
+    "DropIndex",
+    "DropPrimaryKey",
+    "RenameConstraint",
+    "RenameIndex",
+    "constraint_columns",
+    "index_columns",
+]
+
+Constraint = Unique | ForeignKey | Check | Exclusion
+_BUILD = (Hazard.INDEX_BUILD_BLOCKS_WRITES, Hazard.ACCESS_EXCLUSIVE_LOCK)
+
+
+def constraint_columns(con: Constraint | PrimaryKey) -> tuple[str, ...]:
+    """Columns of its own table a constraint reads."""
+    if isinstance(con, Check):
+        return tuple(referenced_columns(con.expression))
+    if isinstance(con, Exclusion):
+        found: list[str] = []
+        for text in [e.expression for e in con.elements] + ([con.where] if con.where else []):
+            found += referenced_columns(text)
+        return tuple(dict.fromkeys(found))
+    return con.columns
+
+
+def index_columns(index: Index) -> tuple[str, ...]:
+    """Columns an index reads: keys, expression keys, INCLUDE and WHERE."""
+    found: list[str] = []
+    for e in index.elements:
+        found += [e.column] if e.column else referenced_columns(e.expression or "")
+    found += index.include
+    found += referenced_columns(index.where) if index.where else []
+    return tuple(dict.fromkeys(found))
+
+
+_KINDS: dict[type, tuple[str, str]] = {
+    Unique: ("unique", "uniques"),
+    ForeignKey: ("foreign key", "foreign_keys"),
+    Check: ("check", "checks"),
+    Exclusion: ("exclusion", "exclusions"),
+}
+
+
+def _kind(con: Constraint) -> str:
+    return _KINDS[type(con)][0]
+
+
+def _field(con: Constraint) -> str:
+    """The ``Table`` field holding constraints of this kind."""
+    return _KINDS[type(con)][1]
+
+
+def _with(table: Table, field: str, value: tuple[Any, ...]) -> Table:
+    changes: dict[str, Any] = {field: value}
+    return replace(table, **changes)
+
+
+def _own_columns(schema: str, table: str, columns: tuple[str, ...]) -> set[Key]:
+    return {table_key(schema, table)} | {column_key(schema, table, c) for c in columns}
+
+
+def _constraint_keys(schema: str, table: str, con: Constraint | PrimaryKey) -> frozenset[Key]:
+    keys = {constraint_key(schema, table, con.name)}
+    if isinstance(con, Unique | Exclusion | PrimaryKey):
+        keys.add(index_key(schema, con.name))
+    return frozenset(keys)
+
+
+@dataclass(frozen=True, slots=True)
+class AddPrimaryKey(Op):
+    schema: str
+    table: str
+    primary_key: PrimaryKey
+    existing_table: bool = True
+
+    def describe(self) -> str:
+        return f"add primary key {self.primary_key.name} ({', '.join(self.primary_key.columns)})"
+
+    @property
+    def hazards(self) -> tuple[Hazard, ...]:
+        return _BUILD if self.existing_table else ()
+
+    def apply(self, schema: Schema) -> Schema:
+        table = get_table(schema, (self.schema, self.table))
+        pk_cols = set(self.primary_key.columns)
+        cols = tuple(
+            replace(c, nullable=False) if c.name in pk_cols else c for c in table.columns
+        )
+        new = replace(table, primary_key=self.primary_key, columns=cols)
+        return replace_table(schema, table, new)
+
+    def creates(self) -> frozenset[Key]:
+        return _constraint_keys(self.schema, self.table, self.primary_key)
+
+    def requires(self) -> frozenset[Key]:
+        return frozenset(_own_columns(self.schema, self.table, self.primary_key.columns))
+
+
+@dataclass(frozen=True, slots=True)
+class DropPrimaryKey(Op):
+    """Drop a primary key; its columns stay NOT NULL, as in Postgres."""
+
+    schema: str
+    table: str
+    primary_key: PrimaryKey
+    removes = True
+
+    def describe(self) -> str:
+        return f"drop primary key {self.primary_key.name} of {self.table}"
+
+    def apply(self, schema: Schema) -> Schema:
+        table = get_table(schema, (self.schema, self.table))
+        return replace_table(schema, table, replace(table, primary_key=None))
+
+    def creates(self) -> frozenset[Key]:
+        return frozenset(
+            nullable_key(self.schema, self.table, c) for c in self.primary_key.columns
+        )
+
+    def drops(self) -> frozenset[Key]:
+        return _constraint_keys(self.schema, self.table, self.primary_key)
+
+    def requires(self) -> frozenset[Key]:
+        return frozenset(_own_columns(self.schema, self.table, self.primary_key.columns))
+
+
+@dataclass(frozen=True, slots=True)
+class AddConstraint(Op):
+    """Add a unique, foreign key, check or exclusion constraint.
+
+    On an existing table a foreign key or check is added ``NOT VALID`` and then
+    validated, so the scan does not block writes (it still reads the table).
+    """
+
+    schema: str
+    table: str
+    constraint: Constraint
+    existing_table: bool = True
+
+    def describe(self) -> str:
+        return f"add {_kind(self.constraint)} {self.constraint.name} on {self.table}"
+
+    @property
+    def hazards(self) -> tuple[Hazard, ...]:
+        if not self.existing_table:
+            return ()
+        if isinstance(self.constraint, ForeignKey | Check):
+            return (Hazard.CONSTRAINT_SCAN,)
+        return _BUILD
+
+    def apply(self, schema: Schema) -> Schema:
+        table = get_table(schema, (self.schema, self.table))
+        field = _field(self.constraint)
+        current = getattr(table, field)
+        return replace_table(schema, table, _with(table, field, (*current, self.constraint)))
+
+    def creates(self) -> frozenset[Key]:
+        return _constraint_keys(self.schema, self.table, self.constraint)
+
+    def requires(self) -> frozenset[Key]:
+        cols = constraint_columns(self.constraint)
+        keys = _own_columns(self.schema, self.table, cols)
+        if isinstance(self.constraint, ForeignKey):
+            keys |= fk_targets(self.constraint)
+        return frozenset(keys)
+
+
+@dataclass(frozen=True, slots=True)
+class DropConstraint(Op):
+    schema: str
+    table: str
+    constraint: Constraint
+    removes = True
+
+    def describe(self) -> str:
+        return f"drop {_kind(self.constraint)} {self.constraint.name} on {self.table}"
+
+    def apply(self, schema: Schema) -> Schema:
+        table = get_table(schema, (self.schema, self.table))
+        field = _field(self.constraint)
+        kept = tuple(c for c in getattr(table, field) if c.name != self.constraint.name)
+        return replace_table(schema, table, _with(table, field, kept))
+
+    def drops(self) -> frozenset[Key]:
+        return _constraint_keys(self.schema, self.table, self.constraint)
+
+    def requires(self) -> frozenset[Key]:
+        cols = constraint_columns(self.constraint)
+        keys = _own_columns(self.schema, self.table, cols)
+        if isinstance(self.constraint, ForeignKey):
+            keys |= fk_targets(self.constraint)
+        return frozenset(keys)
+
+
+@dataclass(frozen=True, slots=True)
+class RenameConstraint(Op):
+    """Rename a constraint whose definition is unchanged (e.g. after a table rename)."""
+
+    schema: str
+    table: str
+    old: str
+    new: str
+    has_index: bool = False
+
+    def describe(self) -> str:
+        return f"rename constraint {self.old} on {self.table} to {self.new}"
+
+    def apply(self, schema: Schema) -> Schema:
+        table = get_table(schema, (self.schema, self.table))
+        pk = table.primary_key
+        changes: dict[str, Any] = {}
+        if pk is not None and pk.name == self.old:
+            changes["primary_key"] = replace(pk, name=self.new)
+        for field in ("uniques", "foreign_keys", "checks", "exclusions"):
+            changes[field] = tuple(
+                replace(c, name=self.new) if c.name == self.old else c
+                for c in getattr(table, field)
+            )
+        return replace_table(schema, table, replace(table, **changes))
+
+    def _keys(self, name: str) -> frozenset[Key]:
+        keys = {constraint_key(self.schema, self.table, name)}
+        if self.has_index:
+            keys.add(index_key(self.schema, name))
+        return frozenset(keys)
+
+    def creates(self) -> frozenset[Key]:
+        return self._keys(self.new)
+
+    def drops(self) -> frozenset[Key]:
+        return self._keys(self.old)
+
+    def requires(self) -> frozenset[Key]:
+        return frozenset({table_key(self.schema, self.table)})
+
+
+@dataclass(frozen=True, slots=True)
+class CreateIndex(Op):
+    schema: str
+    table: str
+    index: Index
+    existing_table: bool = True
+
+    def describe(self) -> str:
+        return f"create index {self.index.name} on {self.table}"
+
+    @property
+    def hazards(self) -> tuple[Hazard, ...]:
+        return (Hazard.INDEX_BUILD_BLOCKS_WRITES,) if self.existing_table else ()
+
+    def apply(self, schema: Schema) -> Schema:
+        table = get_table(schema, (self.schema, self.table))
+        return replace_table(schema, table, replace(table, indexes=(*table.indexes, self.index)))
+
+    def creates(self) -> frozenset[Key]:
+        return frozenset({index_key(self.schema, self.index.name)})
+
+    def requires(self) -> frozenset[Key]:
+        return frozenset(_own_columns(self.schema, self.table, index_columns(self.index)))
+
+
+@dataclass(frozen=True, slots=True)
+class DropIndex(Op):
+    schema: str
+    table: str
+    index: Index
+    removes = True
+
+    def describe(self) -> str:
+        return f"drop index {self.index.name} on {self.table}"
+
+    def apply(self, schema: Schema) -> Schema:
+        table = get_table(schema, (self.schema, self.table))
+        kept = tuple(i for i in table.indexes if i.name != self.index.name)
+        return replace_table(schema, table, replace(table, indexes=kept))
+
+    def drops(self) -> frozenset[Key]:
+        return frozenset({index_key(self.schema, self.index.name)})
+
+    def requires(self) -> frozenset[Key]:
+        return frozenset(_own_columns(self.schema, self.table, index_columns(self.index)))
+
+
+@dataclass(frozen=True, slots=True)
+class RenameIndex(Op):
+    schema: str
+    table: str
+    old: str
+    new: str
+
+    def describe(self) -> str:
+        return f"rename index {self.old} to {self.new}"
+
+    def apply(self, schema: Schema) -> Schema:
+        table = get_table(schema, (self.schema, self.table))
+        indexes = tuple(
+            replace(i, name=self.new) if i.name == self.old else i for i in table.indexes
+        )
+        return replace_table(schema, table, replace(table, indexes=indexes))
+
+    def creates(self) -> frozenset[Key]:
+        return frozenset({index_key(self.schema, self.new)})
+
+    def drops(self) -> frozenset[Key]:
+        return frozenset({index_key(self.schema, self.old)})
+
+    def requires(self) -> frozenset[Key]:
+        return frozenset({table_key(self.schema, self.table)})

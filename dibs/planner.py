@@ -1,0 +1,182 @@
+"""Order a diff's operations into an executable plan and prove it reaches the target.
+
+Ordering comes only from the keys each operation declares (``creates``,
+``drops``, ``requires``, ``releases``; see ``dibs.ops.base``):
+
+* an op that requires a key runs after the ops creating it, or, when the key
+  is only dropped (or the op is itself a drop and the key is being
+  re-created), before the ops dropping it;
+* an op that releases a key (stops using its old version) runs before its droppers;
+* a key both dropped and created: the drop runs first;
+* extensions are created before, and dropped after, everything else (which
+  types an extension provides is not in the model);
+* ops that merely alter the same column keep their diff order.
+
+Ties are broken by the diff's order, so plans are deterministic. The plan is
+then simulated on the source with each op's ``apply``; a result that differs
+from the target is a bug in dibs and raises ``PlanError``.
+"""
+
+from __future__ import annotations
+
+import graphlib
+from collections import defaultdict
+from collections.abc import Sequence
+
+from dibs.errors import DibsError
+from dibs.ops import CreateExtension, DropExtension, Op
+from dibs.ops.base import Key
+from dibs.schema.model import Schema
+from dibs.schema.types import quote_ident
+
+__all__ = ["PlanError", "UnsafePlan", "plan", "simulate"]
+
+
+class PlanError(DibsError):
+    """dibs produced a plan that does not reach the target: an internal error."""
+
+
+class UnsafePlan(DibsError):
+    """The plan would break an object dibs does not manage (a view, a trigger…)."""
+
+
+def plan(ops: Sequence[Op], source: Schema, target: Schema) -> list[Op]:
+    """Return ``ops`` in an order Postgres can execute, checked by simulation.
+
+    Raises:
+        UnsafePlan: an unmanaged object depends on a table the plan drops,
+            renames or retypes.
+        PlanError: the operations cannot be ordered or do not reach ``target``.
+    """
+    _check_unmanaged(ops, source)
+    ordered = [ops[i] for i in _order(ops)]
+    result = simulate(ordered, source)
+    if result.managed() != target.normalized().managed():
+        raise PlanError(
+            "the planned operations do not turn the source schema into the target: "
+            + _difference(result, target.normalized()),
+            hint="this is a bug in dibs; please report it with both schemas",
+        )
+    return ordered
+
+
+def simulate(ops: Sequence[Op], source: Schema) -> Schema:
+    """Return ``source`` after applying ``ops`` in order to the model."""
+    schema = source.normalized()
+    for op in ops:
+        try:
+            schema = op.apply(schema)
+        except (KeyError, ValueError, AssertionError) as exc:
+            raise PlanError(
+                f"cannot simulate {op.describe()!r}: {exc}",
+                hint="this is a bug in dibs; please report it with both schemas",
+            ) from exc
+    return schema
+
+
+def _edges(ops: Sequence[Op]) -> dict[int, set[int]]:
+    """Return, for each op index, the indexes of the ops that must run before it."""
+    creators: dict[Key, list[int]] = defaultdict(list)
+    droppers: dict[Key, list[int]] = defaultdict(list)
+    for i, op in enumerate(ops):
+        for key in op.creates():
+            creators[key].append(i)
+        for key in op.drops():
+            droppers[key].append(i)
+    before: dict[int, set[int]] = {i: set() for i in range(len(ops))}
+    for key in droppers.keys() & creators.keys():
+        for d in droppers[key]:
+            for c in creators[key]:
+                before[c].add(d)
+    for i, op in enumerate(ops):
+        for key in op.requires():
+            made, gone = creators.get(key, []), droppers.get(key, [])
+            if made and (not gone or not op.removes):
+                before[i].update(made)
+            else:
+                for d in gone:
+                    before[d].add(i)
+        for key in op.releases():
+            for d in droppers.get(key, []):
+                before[d].add(i)
+    _extensions_first(ops, before)
+    _same_column_in_order(ops, before)
+    for i in before:
+        before[i].discard(i)
+    return before
+
+
+def _extensions_first(ops: Sequence[Op], before: dict[int, set[int]]) -> None:
+    creates = [i for i, op in enumerate(ops) if isinstance(op, CreateExtension)]
+    drops = [i for i, op in enumerate(ops) if isinstance(op, DropExtension)]
+    for i, op in enumerate(ops):
+        if isinstance(op, CreateExtension | DropExtension):
+            continue
+        if not any(k[0] == "schema" for k in op.creates()):
+            before[i].update(creates)
+        if not any(k[0] == "schema" for k in op.drops()):
+            for d in drops:
+                before[d].add(i)
+
+
+def _same_column_in_order(ops: Sequence[Op], before: dict[int, set[int]]) -> None:
+    """Chain ops that alter one column without creating or dropping it, in diff order."""
+    last: dict[Key, int] = {}
+    for i, op in enumerate(ops):
+        if op.creates() or op.drops():
+            continue
+        for key in op.requires():
+            if key[0] == "column":
+                if key in last:
+                    before[i].add(last[key])
+                last[key] = i
+
+
+def _order(ops: Sequence[Op]) -> list[int]:
+    sorter = graphlib.TopologicalSorter(_edges(ops))
+    try:
+        sorter.prepare()
+    except graphlib.CycleError as exc:
+        cycle = " -> ".join(ops[i].describe() for i in exc.args[1])
+        raise PlanError(
+            f"the operations depend on each other in a cycle: {cycle}",
+            hint="this is a bug in dibs; please report it with both schemas",
+        ) from exc
+    order: list[int] = []
+    ready: list[int] = []
+    while sorter.is_active():
+        ready = sorted([*ready, *sorter.get_ready()])
+        node = ready.pop(0)
+        order.append(node)
+        sorter.done(node)
+    return order
+
+
+def _check_unmanaged(ops: Sequence[Op], source: Schema) -> None:
+    touched: dict[str, Op] = {}
+    for op in ops:
+        for schema, table in op.rewrites_tables():
+            touched.setdefault(f"{quote_ident(schema)}.{quote_ident(table)}", op)
+    for obj in source.unmanaged:
+        for dep in obj.depends_on:
+            if dep in touched:
+                raise UnsafePlan(
+                    f"{obj.kind} {obj.schema}.{obj.name} depends on {dep}, which the plan "
+                    f"changes ({touched[dep].describe()})",
+                    hint=f"drop the {obj.kind} in a migration before this one and re-create "
+                    "it after, or keep the table as it is",
+                )
+
+
+def _difference(result: Schema, target: Schema) -> str:
+    """Name the first objects that differ, to make the internal error actionable."""
+    parts: list[str] = []
+    res = {t.key: t for t in result.tables}
+    tgt = {t.key: t for t in target.tables}
+    for key in sorted(res.keys() | tgt.keys()):
+        if res.get(key) != tgt.get(key):
+            parts.append(f"table {key[0]}.{key[1]}: got {res.get(key)!r}, want {tgt.get(key)!r}")
+    for name in ("enums", "sequences", "extensions", "schemas"):
+        if getattr(result, name) != getattr(target, name):
+            parts.append(f"{name}: got {getattr(result, name)!r}, want {getattr(target, name)!r}")
+    return "; ".join(parts[:3]) or "(no visible difference)"

@@ -1,0 +1,276 @@
+"""The pg_catalog queries introspection runs: one per object kind, never one per table.
+
+Every query takes the bound parameter ``schemas`` (a ``text[]`` of namespace
+names) and leaves out objects that belong to an extension (``pg_depend``
+deptype ``'e'``). They are run with ``search_path`` set to ``public`` so the
+catalog's printing functions (``format_type``, ``pg_get_expr``…) spell public
+objects unqualified and every other object qualified, as the model does.
+
+Column names of constraints and indexes are resolved here, in SQL, so the
+Python side never needs a second lookup; catalog arrays come back as lists.
+"""
+
+from __future__ import annotations
+
+from typing import LiteralString
+
+from psycopg import sql
+
+__all__ = [
+    "CONSTRAINTS",
+    "ENUMS",
+    "EXTENSIONS",
+    "NAMESPACES",
+    "OPCLASSES",
+    "SEQUENCES",
+    "TABLES",
+    "UNMANAGED",
+    "indexes_query",
+]
+
+
+def _not_extension_member(catalog: LiteralString, oid: LiteralString) -> LiteralString:
+    """SQL condition: the object is not part of an extension."""
+    return (
+        "NOT EXISTS (SELECT 1 FROM pg_depend ext WHERE ext.classid = '"
+        + catalog
+        + "'::regclass AND ext.objid = "
+        + oid
+        + " AND ext.deptype = 'e')"
+    )
+
+
+_NOT_EXTENSION_CLASS = _not_extension_member("pg_class", "c.oid")
+_NOT_EXTENSION_TYPE = _not_extension_member("pg_type", "t.oid")
+
+# User namespaces (the caller filters by ``schemas`` itself: this query defines them).
+NAMESPACES: LiteralString = (
+    "SELECT n.nspname FROM pg_namespace n"
+    " WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')"
+    " AND n.nspname NOT LIKE 'pg\\_temp\\_%' AND n.nspname NOT LIKE 'pg\\_toast\\_temp\\_%'"
+    " AND " + _not_extension_member("pg_namespace", "n.oid") + " ORDER BY n.nspname"
+)
+
+# plpgsql is installed in every database; nobody declares it.
+EXTENSIONS: LiteralString = """
+SELECT e.extname, n.nspname
+FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+WHERE e.extname <> 'plpgsql' AND n.nspname = ANY(%(schemas)s)
+ORDER BY e.extname
+"""
+
+ENUMS: LiteralString = (
+    """
+SELECT n.nspname, t.typname,
+       ARRAY(SELECT e.enumlabel FROM pg_enum e WHERE e.enumtypid = t.oid
+             ORDER BY e.enumsortorder) AS labels,
+       d.description
+FROM pg_type t
+JOIN pg_namespace n ON n.oid = t.typnamespace
+LEFT JOIN pg_description d
+  ON d.objoid = t.oid AND d.classoid = 'pg_type'::regclass AND d.objsubid = 0
+WHERE t.typtype = 'e' AND n.nspname = ANY(%(schemas)s) AND """
+    + _NOT_EXTENSION_TYPE
+)
+
+# Identity sequences (deptype 'i') live on their column and are left out here.
+SEQUENCES: LiteralString = (
+    """
+SELECT n.nspname, c.relname, format_type(s.seqtypid, NULL) AS type,
+       s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcache, s.seqcycle,
+       tn.nspname AS owner_schema, tc.relname AS owner_table, ta.attname AS owner_column
+FROM pg_sequence s
+JOIN pg_class c ON c.oid = s.seqrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_depend d
+  ON d.classid = 'pg_class'::regclass AND d.objid = c.oid
+ AND d.refclassid = 'pg_class'::regclass AND d.refobjsubid > 0 AND d.deptype IN ('a', 'i')
+LEFT JOIN pg_class tc ON tc.oid = d.refobjid
+LEFT JOIN pg_namespace tn ON tn.oid = tc.relnamespace
+LEFT JOIN pg_attribute ta ON ta.attrelid = d.refobjid AND ta.attnum = d.refobjsubid
+WHERE n.nspname = ANY(%(schemas)s) AND d.deptype IS DISTINCT FROM 'i' AND """
+    + _NOT_EXTENSION_CLASS
+)
+
+# One row per column (a table without columns gives one row with attnum NULL).
+TABLES: LiteralString = (
+    """
+SELECT c.oid, n.nspname, c.relname, td.description AS comment,
+       CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS partition_by,
+       CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END AS bound,
+       pn.nspname AS parent_schema, pc.relname AS parent_name,
+       a.attnum, a.attname, format_type(a.atttypid, a.atttypmod) AS type,
+       a.attnotnull, pg_get_expr(ad.adbin, ad.adrelid) AS expr,
+       a.attidentity, a.attgenerated, cd.description AS column_comment,
+       co.collname, con.nspname AS collation_schema
+FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_inherits inh ON c.relispartition AND inh.inhrelid = c.oid
+LEFT JOIN pg_class pc ON pc.oid = inh.inhparent
+LEFT JOIN pg_namespace pn ON pn.oid = pc.relnamespace
+LEFT JOIN pg_description td
+  ON td.objoid = c.oid AND td.classoid = 'pg_class'::regclass AND td.objsubid = 0
+LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+LEFT JOIN pg_attrdef ad ON ad.adrelid = c.oid AND ad.adnum = a.attnum
+LEFT JOIN pg_description cd
+  ON cd.objoid = c.oid AND cd.classoid = 'pg_class'::regclass AND cd.objsubid = a.attnum
+LEFT JOIN pg_type ty ON ty.oid = a.atttypid
+LEFT JOIN pg_collation co ON co.oid = a.attcollation AND a.attcollation <> ty.typcollation
+LEFT JOIN pg_namespace con ON con.oid = co.collnamespace
+WHERE c.relkind IN ('r', 'p') AND n.nspname = ANY(%(schemas)s) AND """
+    + _not_extension_member("pg_class", "c.oid")
+    + " ORDER BY n.nspname, c.relname, a.attnum"
+)
+
+# Column numbers (``keys``) are named from the TABLES rows by the caller; only
+# foreign keys to tables outside the selected schemas name their columns here.
+# Constraints a partition inherits from its parent (conparentid) or a child
+# inherits (not conislocal) belong to the parent and are left out.
+CONSTRAINTS: LiteralString = """
+SELECT con.conrelid, con.conname, con.contype, con.condeferrable, con.condeferred,
+       con.conkey AS keys, fn.nspname AS ref_schema, fc.relname AS ref_table,
+       con.confkey AS ref_keys,
+       CASE WHEN con.contype = 'f' AND NOT fn.nspname = ANY(%(schemas)s) THEN
+         ARRAY(SELECT (SELECT a.attname FROM pg_attribute a
+                       WHERE a.attrelid = con.confrelid AND a.attnum = k.num)
+               FROM unnest(con.confkey) WITH ORDINALITY k(num, pos) ORDER BY k.pos)
+       END AS outside_ref_columns,
+       con.confrelid,
+       con.confupdtype, con.confdeltype, con.confmatchtype,
+       CASE WHEN con.contype = 'c' THEN pg_get_expr(con.conbin, con.conrelid) END AS check_expr,
+       CASE WHEN con.contype = 'x' THEN
+         ARRAY(SELECT (SELECT o.oprname FROM pg_operator o WHERE o.oid = x.op)
+               FROM unnest(con.conexclop) WITH ORDINALITY x(op, pos) ORDER BY x.pos)
+       END AS operators,
+       con.conindid
+FROM pg_constraint con
+JOIN pg_class c ON c.oid = con.conrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_class fc ON fc.oid = con.confrelid
+LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace
+WHERE con.contype IN ('p', 'u', 'f', 'c', 'x') AND c.relkind IN ('r', 'p')
+  AND con.conparentid = 0 AND con.conislocal AND n.nspname = ANY(%(schemas)s)
+ORDER BY con.conrelid, con.conname
+"""
+
+# ``defs`` holds the text of expression keys (NULL for plain columns).
+# Every index of the selected tables, including those backing a constraint
+# (their details complete exclusion and unique constraints); indexes attached
+# to a partitioned index (pg_inherits) belong to the parent and are left out.
+_INDEXES: LiteralString = """
+SELECT i.indrelid, i.indexrelid, ic.relname AS name, am.amname, i.indisunique,
+       i.indnkeyatts, i.indkey::int2[] AS keys, i.indoption::int2[] AS options,
+       ARRAY(SELECT CASE WHEN i.indkey[k - 1] = 0
+                         THEN pg_get_indexdef(i.indexrelid, k, true) END
+             FROM generate_series(1, i.indnatts) k ORDER BY k) AS defs,
+       i.indclass::oid[] AS opclass_oids,
+       ARRAY(SELECT CASE WHEN u.coll = 0 OR u.coll = coalesce(
+                              (SELECT a.attcollation FROM pg_attribute a
+                               WHERE a.attrelid = i.indrelid AND a.attnum = i.indkey[u.pos - 1]
+                                 AND a.attnum > 0), 100)
+                         THEN NULL
+                         ELSE (SELECT co.collname::text FROM pg_collation co
+                               WHERE co.oid = u.coll) END
+             FROM unnest(i.indcollation::oid[]) WITH ORDINALITY u(coll, pos)
+             ORDER BY u.pos) AS collations,
+       pg_get_expr(i.indpred, i.indrelid) AS predicate,
+       {nulls_not_distinct} AS nulls_not_distinct,
+       d.description AS comment, con.contype AS constraint_type
+FROM pg_index i
+JOIN pg_class ic ON ic.oid = i.indexrelid
+JOIN pg_class c ON c.oid = i.indrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_am am ON am.oid = ic.relam
+LEFT JOIN pg_constraint con
+  ON con.conindid = i.indexrelid AND con.conrelid = i.indrelid
+ AND con.contype IN ('p', 'u', 'x')
+LEFT JOIN pg_description d
+  ON d.objoid = i.indexrelid AND d.classoid = 'pg_class'::regclass AND d.objsubid = 0
+WHERE c.relkind IN ('r', 'p') AND n.nspname = ANY(%(schemas)s)
+  AND NOT EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = i.indexrelid)
+ORDER BY i.indrelid, ic.relname
+"""
+
+
+# Operator classes that are not their type's default: an index key using one
+# names it (any other key uses the default and names none).
+OPCLASSES: LiteralString = """
+SELECT oc.oid,
+       CASE WHEN n.nspname IN ('pg_catalog', 'public') THEN oc.opcname::text
+            ELSE n.nspname || '.' || oc.opcname END AS name
+FROM pg_opclass oc JOIN pg_namespace n ON n.oid = oc.opcnamespace
+WHERE NOT oc.opcdefault
+"""
+
+
+def indexes_query(server_version: int) -> sql.Composed:
+    """Return the index query for this server (NULLS NOT DISTINCT exists from 15 on)."""
+    nnd = "i.indnullsnotdistinct" if server_version >= 150000 else "false"
+    return sql.SQL(_INDEXES).format(nulls_not_distinct=sql.SQL(nnd))
+
+
+def _relation_deps(owner: LiteralString) -> LiteralString:
+    """SQL array of [schema, name] pairs of the relations a view's rules read."""
+    return (
+        "ARRAY(SELECT DISTINCT ARRAY[dn.nspname::text, dc.relname::text]"
+        " FROM pg_rewrite r JOIN pg_depend dd ON dd.classid = 'pg_rewrite'::regclass"
+        " AND dd.objid = r.oid AND dd.refclassid = 'pg_class'::regclass"
+        " JOIN pg_class dc ON dc.oid = dd.refobjid"
+        " JOIN pg_namespace dn ON dn.oid = dc.relnamespace"
+        " WHERE r.ev_class = " + owner + " AND dc.oid <> " + owner + ")"
+    )
+
+
+_TABLE_OF: LiteralString = "ARRAY[ARRAY[tn.nspname::text, tc.relname::text]]"
+
+# Objects dibs reports but does not manage: kind, schema, name, depends_on.
+UNMANAGED: LiteralString = (
+    """
+SELECT CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view'
+                      ELSE 'foreign table' END AS kind,
+       n.nspname AS schema, c.relname::text AS name, """
+    + _relation_deps("c.oid")
+    + """ AS depends_on
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('v', 'm', 'f') AND n.nspname = ANY(%(schemas)s) AND """
+    + _not_extension_member("pg_class", "c.oid")
+    + """
+UNION ALL
+SELECT CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate'
+                      WHEN 'w' THEN 'window function' ELSE 'function' END,
+       n.nspname, p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')',
+       ARRAY[]::text[]
+FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+WHERE n.nspname = ANY(%(schemas)s) AND """
+    + _not_extension_member("pg_proc", "p.oid")
+    + """
+UNION ALL
+SELECT 'trigger', tn.nspname, t.tgname::text, """
+    + _TABLE_OF
+    + """
+FROM pg_trigger t JOIN pg_class tc ON tc.oid = t.tgrelid
+JOIN pg_namespace tn ON tn.oid = tc.relnamespace
+WHERE NOT t.tgisinternal AND t.tgparentid = 0 AND tn.nspname = ANY(%(schemas)s)
+UNION ALL
+SELECT 'policy', tn.nspname, p.polname::text, """
+    + _TABLE_OF
+    + """
+FROM pg_policy p JOIN pg_class tc ON tc.oid = p.polrelid
+JOIN pg_namespace tn ON tn.oid = tc.relnamespace
+WHERE tn.nspname = ANY(%(schemas)s)
+UNION ALL
+SELECT 'rule', tn.nspname, r.rulename::text, """
+    + _TABLE_OF
+    + """
+FROM pg_rewrite r JOIN pg_class tc ON tc.oid = r.ev_class
+JOIN pg_namespace tn ON tn.oid = tc.relnamespace
+WHERE r.rulename <> '_RETURN' AND tn.nspname = ANY(%(schemas)s)
+UNION ALL
+SELECT CASE t.typtype WHEN 'd' THEN 'domain' ELSE 'composite type' END,
+       n.nspname, t.typname::text, ARRAY[]::text[]
+FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+LEFT JOIN pg_class tc ON tc.oid = t.typrelid
+WHERE (t.typtype = 'd' OR (t.typtype = 'c' AND tc.relkind = 'c'))
+  AND n.nspname = ANY(%(schemas)s) AND """
+    + _not_extension_member("pg_type", "t.oid")
+)

@@ -1,0 +1,147 @@
+"""Small SQL pieces shared by the ALTER renderer: names, literals, column and index bodies.
+
+These are private stand-ins: when ``dibs.render.ddl`` (CREATE rendering) is
+complete, ``alter.py`` should take its column, constraint and index bodies
+from there so both renderers spell objects the same way.
+"""
+
+from __future__ import annotations
+
+import re
+
+from dibs.schema.model import (
+    Check,
+    Column,
+    Exclusion,
+    ForeignKey,
+    Index,
+    IndexElement,
+    PrimaryKey,
+    Sequence,
+    Unique,
+)
+from dibs.schema.types import quote_ident
+
+__all__ = [
+    "column_def",
+    "constraint_body",
+    "dotted",
+    "index_def",
+    "literal",
+    "qualified",
+    "sequence_options",
+]
+
+_SIMPLE = re.compile(r'^(?:[a-z_][a-z0-9_$]*|"(?:[^"]|"")+")$')
+
+
+def qualified(schema: str, name: str) -> str:
+    """``schema.name``, both quoted as needed; always qualified (search_path never matters)."""
+    return f"{quote_ident(schema)}.{quote_ident(name)}"
+
+
+def dotted(name: str) -> str:
+    """Quote each part of an unquoted dotted name from the model (opclass, collation)."""
+    return ".".join(quote_ident(p) for p in name.split("."))
+
+
+def literal(text: str) -> str:
+    """A string literal, quotes doubled (standard_conforming_strings is on since 9.1)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _names(names: tuple[str, ...]) -> str:
+    return ", ".join(quote_ident(n) for n in names)
+
+
+def column_def(col: Column) -> str:
+    parts = [quote_ident(col.name), col.type]
+    if col.collation:
+        parts.append(f"COLLATE {dotted(col.collation)}")
+    if col.generated:
+        parts.append(f"GENERATED ALWAYS AS ({col.generated}) STORED")
+    if col.identity:
+        parts.append(f"GENERATED {col.identity.upper()} AS IDENTITY")
+    if col.default is not None:
+        parts.append(f"DEFAULT {col.default}")
+    if not col.nullable:
+        parts.append("NOT NULL")
+    return " ".join(parts)
+
+
+def _deferrable(deferrable: bool, initially_deferred: bool) -> str:
+    if not deferrable:
+        return ""
+    return " DEFERRABLE INITIALLY DEFERRED" if initially_deferred else " DEFERRABLE"
+
+
+def _element(expression: str) -> str:
+    return expression if _SIMPLE.match(expression) else f"({expression})"
+
+
+def constraint_body(con: PrimaryKey | Unique | ForeignKey | Check | Exclusion) -> str:
+    """The text after ``CONSTRAINT name``."""
+    if isinstance(con, PrimaryKey):
+        return f"PRIMARY KEY ({_names(con.columns)})"
+    if isinstance(con, Unique):
+        nnd = " NULLS NOT DISTINCT" if con.nulls_not_distinct else ""
+        tail = _deferrable(con.deferrable, con.initially_deferred)
+        return f"UNIQUE{nnd} ({_names(con.columns)}){tail}"
+    if isinstance(con, ForeignKey):
+        match = " MATCH FULL" if con.match == "FULL" else ""
+        return (
+            f"FOREIGN KEY ({_names(con.columns)}) REFERENCES "
+            f"{qualified(con.ref_schema, con.ref_table)} ({_names(con.ref_columns)}){match}"
+            f" ON DELETE {con.on_delete} ON UPDATE {con.on_update}"
+            + _deferrable(con.deferrable, con.initially_deferred)
+        )
+    if isinstance(con, Check):
+        return f"CHECK ({con.expression})"
+    elements = ", ".join(
+        _element(e.expression)
+        + (f" {dotted(e.opclass)}" if e.opclass else "")
+        + f" WITH {e.operator}"
+        for e in con.elements
+    )
+    where = f" WHERE ({con.where})" if con.where else ""
+    tail = _deferrable(con.deferrable, con.initially_deferred)
+    return f"EXCLUDE USING {con.method} ({elements}){where}{tail}"
+
+
+def _index_element(e: IndexElement) -> str:
+    text = quote_ident(e.column) if e.column else f"({e.expression})"
+    if e.collation:
+        text += f" COLLATE {dotted(e.collation)}"
+    if e.opclass:
+        text += f" {dotted(e.opclass)}"
+    if e.descending:
+        text += " DESC" if e.nulls_first else " DESC NULLS LAST"
+    elif e.nulls_first:
+        text += " NULLS FIRST"
+    return text
+
+
+def index_def(schema: str, table: str, index: Index) -> str:
+    unique = "UNIQUE " if index.unique else ""
+    text = (
+        f"CREATE {unique}INDEX {quote_ident(index.name)} ON {qualified(schema, table)}"
+        f" USING {index.method} ({', '.join(_index_element(e) for e in index.elements)})"
+    )
+    if index.include:
+        text += f" INCLUDE ({_names(index.include)})"
+    if index.nulls_not_distinct:
+        text += " NULLS NOT DISTINCT"
+    if index.where:
+        text += f" WHERE ({index.where})"
+    return text
+
+
+def sequence_options(seq: Sequence) -> str:
+    """``AS … INCREMENT BY … MINVALUE … START WITH … CACHE … [NO] CYCLE``."""
+    low = f"MINVALUE {seq.min_value}" if seq.min_value is not None else "NO MINVALUE"
+    high = f"MAXVALUE {seq.max_value}" if seq.max_value is not None else "NO MAXVALUE"
+    cycle = "CYCLE" if seq.cycle else "NO CYCLE"
+    return (
+        f"AS {seq.type} INCREMENT BY {seq.increment} {low} {high} "
+        f"START WITH {seq.start} CACHE {seq.cache} {cycle}"
+    )
