@@ -25,7 +25,8 @@ from collections.abc import Sequence
 
 from dibs.errors import DibsError
 from dibs.ops import CreateExtension, DropExtension, Op
-from dibs.ops.base import Key
+from dibs.ops.base import Key, index_key
+from dibs.ops.tables import table_objects
 from dibs.schema.model import Schema
 from dibs.schema.types import quote_ident
 
@@ -49,7 +50,7 @@ def plan(ops: Sequence[Op], source: Schema, target: Schema) -> list[Op]:
         PlanError: the operations cannot be ordered or do not reach ``target``.
     """
     _check_unmanaged(ops, source)
-    ordered = [ops[i] for i in _order(ops)]
+    ordered = [ops[i] for i in _order(ops, _existing_keys(source))]
     result = simulate(ordered, source)
     if result.managed() != target.normalized().managed():
         raise PlanError(
@@ -74,8 +75,25 @@ def simulate(ops: Sequence[Op], source: Schema) -> Schema:
     return schema
 
 
-def _edges(ops: Sequence[Op]) -> dict[int, set[int]]:
-    """Return, for each op index, the indexes of the ops that must run before it."""
+def _existing_keys(schema: Schema) -> frozenset[Key]:
+    """Keys of the objects in the source: they are dropped before being created again."""
+    keys: set[Key] = {("schema", s) for s in schema.schemas}
+    keys |= {("extension", e.name) for e in schema.extensions}
+    keys |= {("type", e.schema, e.name) for e in schema.enums}
+    keys |= {("relation", q.schema, q.name) for q in schema.sequences}
+    for table in schema.tables:
+        keys |= table_objects(table)
+        keys |= {index_key(table.schema, i.name) for i in table.indexes}
+    return frozenset(keys)
+
+
+def _edges(ops: Sequence[Op], existing: frozenset[Key]) -> dict[int, set[int]]:
+    """Return, for each op index, the indexes of the ops that must run before it.
+
+    A key both dropped and created is dropped first when it exists in the
+    source (a rebuilt index), created first when it does not (a name that a
+    rename chain passes through).
+    """
     creators: dict[Key, list[int]] = defaultdict(list)
     droppers: dict[Key, list[int]] = defaultdict(list)
     for i, op in enumerate(ops):
@@ -87,13 +105,16 @@ def _edges(ops: Sequence[Op]) -> dict[int, set[int]]:
     for key in droppers.keys() & creators.keys():
         for d in droppers[key]:
             for c in creators[key]:
-                before[c].add(d)
+                if key in existing:
+                    before[c].add(d)
+                else:
+                    before[d].add(c)
     for i, op in enumerate(ops):
         for key in op.requires():
             made, gone = creators.get(key, []), droppers.get(key, [])
-            if made and (not gone or not op.removes):
+            if made and (not gone or not op.removes or key not in existing):
                 before[i].update(made)
-            else:
+            if gone and (not made or op.removes or key not in existing):
                 for d in gone:
                     before[d].add(i)
         for key in op.releases():
@@ -132,8 +153,8 @@ def _same_column_in_order(ops: Sequence[Op], before: dict[int, set[int]]) -> Non
                 last[key] = i
 
 
-def _order(ops: Sequence[Op]) -> list[int]:
-    sorter = graphlib.TopologicalSorter(_edges(ops))
+def _order(ops: Sequence[Op], existing: frozenset[Key]) -> list[int]:
+    sorter = graphlib.TopologicalSorter(_edges(ops, existing))
     try:
         sorter.prepare()
     except graphlib.CycleError as exc:

@@ -145,10 +145,11 @@ class RenameTable(Op):
         return replace(schema, tables=tuple(tables), sequences=tuple(seqs)).normalized()
 
     def creates(self) -> frozenset[Key]:
-        return table_objects(self.renamed)
+        # Index names do not change (unless the namespace does): not re-created.
+        return table_objects(self.renamed) - table_objects(self.table)
 
     def drops(self) -> frozenset[Key]:
-        return table_objects(self.table)
+        return table_objects(self.table) - table_objects(self.renamed)
 
     def requires(self) -> frozenset[Key]:
         return schema_key(self.new_schema) | schema_key(self.table.schema)

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from dibs import ops
-from dibs.render._sqlparts import (
+from dibs.render.parts import (
     column_def,
     constraint_body,
     index_def,
@@ -20,7 +20,7 @@ from dibs.render._sqlparts import (
     qualified,
     sequence_options,
 )
-from dibs.schema.model import Check, Exclusion, ForeignKey, PrimaryKey, Table, Unique
+from dibs.schema.model import Check, ForeignKey
 from dibs.schema.types import quote_ident
 
 __all__ = ["render_op", "render_plan", "renders"]
@@ -161,25 +161,10 @@ def _drop_sequence(op: ops.DropSequence) -> list[str]:
     return [f"DROP SEQUENCE {qualified(*op.sequence.key)}"]
 
 
-def _create_table_sql(table: Table) -> str:
-    name = qualified(*table.key)
-    if table.partition_of is not None:
-        head = f"CREATE TABLE {name} PARTITION OF {table.partition_of} {table.partition_bound}"
-        return head + (f" PARTITION BY {table.partition_by}" if table.partition_by else "")
-    items = [column_def(c) for c in table.columns]
-    named: list[PrimaryKey | Unique | Check | Exclusion | ForeignKey] = (
-        [table.primary_key] if table.primary_key else []
-    )
-    for con in [*named, *table.uniques, *table.checks, *table.exclusions, *table.foreign_keys]:
-        items.append(f"CONSTRAINT {quote_ident(con.name)} {constraint_body(con)}")
-    text = f"CREATE TABLE {name} (\n    " + ",\n    ".join(items) + "\n)"
-    return text + (f" PARTITION BY {table.partition_by}" if table.partition_by else "")
-
-
 @renders(ops.CreateTable)
 def _create_table(op: ops.CreateTable) -> list[str]:
     table = op.table
-    out = [_create_table_sql(table)]
+    out = [render_table(table)]
     name = qualified(*table.key)
     if table.comment is not None:
         out.append(_comment("TABLE", name, table.comment))

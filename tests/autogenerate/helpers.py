@@ -19,7 +19,9 @@ def expr(sql: str) -> str:
     return canonical_expression(sql)
 
 
-def table(name: str, *cols: Column, schema: str = "public", pk: Sequence[str] = (), **kw: object) -> Table:
+def table(
+    name: str, *cols: Column, schema: str = "public", pk: Sequence[str] = (), **kw: object
+) -> Table:
     primary = PrimaryKey(f"{name}_pkey", tuple(pk)) if pk else None
     return Table(name, schema, columns=cols, primary_key=primary, **kw)  # type: ignore[arg-type]
 

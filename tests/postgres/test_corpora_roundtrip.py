@@ -16,7 +16,6 @@ from dibs.postgres.introspect import introspect
 from dibs.render.ddl import render_schema
 from dibs.schema.canonical import fingerprint
 from dibs.schema.codegen import generate_python
-from dibs.schema.declare import load_schema
 from tests.corpora import CORPORA, load_corpus
 
 
@@ -58,6 +57,8 @@ def test_python_codegen_declares_the_same_schema(
     with psycopg.connect(url, autocommit=True) as conn:
         load_corpus(name, conn)
         original = introspect(conn).managed()
+    from dibs.schema.declare import load_schema
+
     module = f"adopted_{name.replace('-', '_')}_{uuid.uuid4().hex[:8]}"
     (tmp_path / f"{module}.py").write_text(generate_python(original))
     sys.path.insert(0, str(tmp_path))

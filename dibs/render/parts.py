@@ -1,8 +1,8 @@
-"""Small SQL pieces shared by the ALTER renderer: names, literals, column and index bodies.
+"""SQL pieces shared by the CREATE (``ddl.py``) and ALTER (``alter.py``) renderers.
 
-These are private stand-ins: when ``dibs.render.ddl`` (CREATE rendering) is
-complete, ``alter.py`` should take its column, constraint and index bodies
-from there so both renderers spell objects the same way.
+One spelling for names, literals, column definitions, constraint bodies and
+index definitions, so a table created from scratch and one reached by ALTERs
+are written the same way.
 """
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""Rendering: model objects and operations → Postgres SQL text."""
