@@ -57,9 +57,7 @@ def _strings(value: object, key: str, where: SourceLocation) -> tuple[str, ...]:
         return (value,)
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return tuple(value)
-    raise ConfigError(
-        f"[tool.dibs] {key} must be a string or a list of strings", location=where
-    )
+    raise ConfigError(f"[tool.dibs] {key} must be a string or a list of strings", location=where)
 
 
 def load_config(

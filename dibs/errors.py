@@ -114,8 +114,10 @@ class SqlSyntaxError(DibsError, ValueError):
         self.column = column
 
     def __str__(self) -> str:
-        where = f"{self.file}:{self.line}:{self.column}: " if self.file else (
-            f"line {self.line}, column {self.column}: "
+        where = (
+            f"{self.file}:{self.line}:{self.column}: "
+            if self.file
+            else (f"line {self.line}, column {self.column}: ")
         )
         text = where + self.message
         if self.hint:

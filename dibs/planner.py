@@ -90,9 +90,9 @@ def _existing_keys(schema: Schema) -> frozenset[Key]:
 def _edges(ops: Sequence[Op], existing: frozenset[Key]) -> dict[int, set[int]]:
     """Return, for each op index, the indexes of the ops that must run before it.
 
-    A key both dropped and created is dropped first when it exists in the
-    source (a rebuilt index), created first when it does not (a name that a
-    rename chain passes through).
+    A key both dropped and created is dropped first (a rebuilt index), unless
+    a rename brings a name in that is not in the source (a rename chain):
+    the rename runs first.
     """
     creators: dict[Key, list[int]] = defaultdict(list)
     droppers: dict[Key, list[int]] = defaultdict(list)
@@ -105,18 +105,19 @@ def _edges(ops: Sequence[Op], existing: frozenset[Key]) -> dict[int, set[int]]:
     for key in droppers.keys() & creators.keys():
         for d in droppers[key]:
             for c in creators[key]:
-                if key in existing:
-                    before[c].add(d)
+                if ops[c].moves and key not in existing:
+                    before[d].add(c)  # a rename brings the name in, then it goes
                 else:
-                    before[d].add(c)
+                    before[c].add(d)  # the old object goes, then the new one comes
     for i, op in enumerate(ops):
         for key in op.requires():
             made, gone = creators.get(key, []), droppers.get(key, [])
-            if made and (not gone or not op.removes or key not in existing):
-                before[i].update(made)
-            if gone and (not made or op.removes or key not in existing):
+            if op.removes and gone:
+                before[i].update(c for c in made if ops[c].moves and key not in existing)
                 for d in gone:
                     before[d].add(i)
+            else:
+                before[i].update(made)
         for key in op.releases():
             for d in droppers.get(key, []):
                 before[d].add(i)

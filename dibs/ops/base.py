@@ -60,12 +60,14 @@ class Op:
     version of the objects it requires (a drop) or on the new one (a create
     or alter): when one plan both drops and re-creates an object, users of
     the old version run before the drop, users of the new one after the
-    create.
+    create. ``moves`` marks renames: the keys they create appear before any
+    drop and re-create of the same names that the rest of the diff does.
     """
 
     __slots__ = ()
 
     removes: bool = False
+    moves: bool = False
 
     def describe(self) -> str:
         """Return one line saying what the operation does, for plans and reviews."""

@@ -122,9 +122,7 @@ class DropColumn(Op):
     def apply(self, schema: Schema) -> Schema:
         table = get_table(schema, (self.schema, self.table))
         name = self.column.name
-        kept = tuple(
-            q for q in schema.sequences if q.owned_by != (self.schema, self.table, name)
-        )
+        kept = tuple(q for q in schema.sequences if q.owned_by != (self.schema, self.table, name))
         schema = replace(schema, sequences=kept)
         return replace_table(schema, table, _without_column(table, name))
 
@@ -173,6 +171,7 @@ class RenameColumn(Op):
     table: str
     old: str
     new: str
+    moves = True
 
     def describe(self) -> str:
         return f"rename column {self.table}.{self.old} to {self.new}"
@@ -293,8 +292,13 @@ class AlterColumnType(Op):
 
     def apply(self, schema: Schema) -> Schema:
         return _alter(
-            schema, self.schema, self.table, self.column,
-            type=self.new_type, default=self.new_default, collation=self.collation,
+            schema,
+            self.schema,
+            self.table,
+            self.column,
+            type=self.new_type,
+            default=self.new_default,
+            collation=self.collation,
         )
 
     def requires(self) -> frozenset[Key]:

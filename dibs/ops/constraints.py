@@ -111,9 +111,7 @@ class AddPrimaryKey(Op):
     def apply(self, schema: Schema) -> Schema:
         table = get_table(schema, (self.schema, self.table))
         pk_cols = set(self.primary_key.columns)
-        cols = tuple(
-            replace(c, nullable=False) if c.name in pk_cols else c for c in table.columns
-        )
+        cols = tuple(replace(c, nullable=False) if c.name in pk_cols else c for c in table.columns)
         new = replace(table, primary_key=self.primary_key, columns=cols)
         return replace_table(schema, table, new)
 
@@ -141,9 +139,7 @@ class DropPrimaryKey(Op):
         return replace_table(schema, table, replace(table, primary_key=None))
 
     def creates(self) -> frozenset[Key]:
-        return frozenset(
-            nullable_key(self.schema, self.table, c) for c in self.primary_key.columns
-        )
+        return frozenset(nullable_key(self.schema, self.table, c) for c in self.primary_key.columns)
 
     def drops(self) -> frozenset[Key]:
         return _constraint_keys(self.schema, self.table, self.primary_key)
@@ -229,6 +225,7 @@ class RenameConstraint(Op):
     old: str
     new: str
     has_index: bool = False
+    moves = True
 
     def describe(self) -> str:
         return f"rename constraint {self.old} on {self.table} to {self.new}"
@@ -315,6 +312,7 @@ class RenameIndex(Op):
     table: str
     old: str
     new: str
+    moves = True
 
     def describe(self) -> str:
         return f"rename index {self.old} to {self.new}"

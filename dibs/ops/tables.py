@@ -103,9 +103,7 @@ class DropTable(Op):
 
     def apply(self, schema: Schema) -> Schema:
         s, t = self.table.key
-        kept = tuple(
-            q for q in schema.sequences if q.owned_by is None or q.owned_by[:2] != (s, t)
-        )
+        kept = tuple(q for q in schema.sequences if q.owned_by is None or q.owned_by[:2] != (s, t))
         return replace_table(replace(schema, sequences=kept), self.table, None)
 
     def drops(self) -> frozenset[Key]:
@@ -129,6 +127,7 @@ class RenameTable(Op):
     table: Table
     new_schema: str
     new_name: str
+    moves = True
 
     @property
     def renamed(self) -> Table:
@@ -208,8 +207,7 @@ class SetComment(Op):
         if self.kind == "table":
             return replace_table(schema, table, replace(table, comment=self.comment))
         cols = tuple(
-            replace(c, comment=self.comment) if c.name == self.column else c
-            for c in table.columns
+            replace(c, comment=self.comment) if c.name == self.column else c for c in table.columns
         )
         return replace_table(schema, table, replace(table, columns=cols))
 

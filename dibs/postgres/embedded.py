@@ -118,11 +118,32 @@ def start_local_cluster(data_dir: Path, socket_dir: Path) -> str:
             data_dir.mkdir()
             shutil.chown(data_dir, "postgres")
     if not (data_dir / "PG_VERSION").exists():
-        _run_as_postgres(["initdb", "-D", str(data_dir), "-U", "postgres", "--auth=trust",
-                          "--encoding=UTF8", "--no-sync"])
+        _run_as_postgres(
+            [
+                "initdb",
+                "-D",
+                str(data_dir),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--no-sync",
+            ]
+        )
     if not (data_dir / "postmaster.pid").exists():
-        _run_as_postgres(["pg_ctl", "-D", str(data_dir), "-w", "-l", str(data_dir / "log"),
-                          "-o", f"-h '' -k {socket_dir} -c fsync=off", "start"])
+        _run_as_postgres(
+            [
+                "pg_ctl",
+                "-D",
+                str(data_dir),
+                "-w",
+                "-l",
+                str(data_dir / "log"),
+                "-o",
+                f"-h '' -k {socket_dir} -c fsync=off",
+                "start",
+            ]
+        )
     return f"postgresql://postgres@/postgres?host={socket_dir}"
 
 

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from dibs import ops
+from dibs.render.ddl import render_table
 from dibs.render.parts import (
     column_def,
     constraint_body,

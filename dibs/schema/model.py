@@ -34,6 +34,7 @@ def _key(expression: str | None) -> str | None:
 
     return expression_key(expression)
 
+
 __all__ = [
     "Check",
     "Column",
@@ -223,9 +224,7 @@ class Table:
     _column_key: tuple[Column, ...] = field(default=(), init=False, repr=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(
-            self, "_column_key", tuple(sorted(self.columns, key=lambda c: c.name))
-        )
+        object.__setattr__(self, "_column_key", tuple(sorted(self.columns, key=lambda c: c.name)))
 
     @property
     def qualified_name(self) -> str:
@@ -356,9 +355,7 @@ class Schema:
             sequences=tuple(sorted(self.sequences, key=lambda s: s.key)),
             extensions=tuple(sorted(self.extensions, key=lambda e: e.name)),
             schemas=tuple(sorted(set(self.schemas) - {DEFAULT_SCHEMA})),
-            unmanaged=tuple(
-                sorted(set(self.unmanaged), key=lambda u: (u.kind, u.schema, u.name))
-            ),
+            unmanaged=tuple(sorted(set(self.unmanaged), key=lambda u: (u.kind, u.schema, u.name))),
         )
 
     def managed(self) -> Schema:

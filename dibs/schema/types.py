@@ -82,9 +82,7 @@ def _quoting_keywords() -> frozenset[str]:
     from pglast import keywords
 
     return frozenset(
-        keywords.RESERVED_KEYWORDS
-        | keywords.COL_NAME_KEYWORDS
-        | keywords.TYPE_FUNC_NAME_KEYWORDS
+        keywords.RESERVED_KEYWORDS | keywords.COL_NAME_KEYWORDS | keywords.TYPE_FUNC_NAME_KEYWORDS
     )
 
 
@@ -94,8 +92,10 @@ def quote_ident(name: str) -> str:
     >>> quote_ident("users"), quote_ident("User"), quote_ident("order")
     ('users', '"User"', '"order"')
     """
-    safe = bool(name) and (name[0].islower() or name[0] == "_") and all(
-        (c.islower() and c.isascii()) or c.isdigit() or c == "_" for c in name
+    safe = (
+        bool(name)
+        and (name[0].islower() or name[0] == "_")
+        and all((c.islower() and c.isascii()) or c.isdigit() or c == "_" for c in name)
     )
     if safe and name not in _quoting_keywords():
         return name

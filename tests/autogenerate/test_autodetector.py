@@ -255,7 +255,7 @@ def test_unmanaged_dependents_stop_the_plan() -> None:
     a = replace(BASE, unmanaged=(view,))
     wider = replace(USERS, columns=(USERS.columns[0], col("name", "text"), USERS.columns[2]))
     b = schema(wider, POSTS)
-    with pytest.raises(UnsafePlan, match="view public.user_names depends on public.users"):
+    with pytest.raises(UnsafePlan, match=r"view public\.user_names depends on public\.users"):
         plan(diff(a, b, questioner=FailClosedQuestioner()), a, b)
     # A change elsewhere is fine.
     c = schema(USERS, replace(POSTS, comment="x"))

@@ -14,6 +14,7 @@ from dibs.autogenerate import (
 )
 from dibs.autogenerate.renames import column_candidates, name_ratio, table_candidates
 from dibs.ops import RenameColumn, RenameTable
+from dibs.schema.model import Column, PrimaryKey, Table
 from tests.autogenerate.helpers import changes, col, op_types, schema, table
 
 USERS = table(
@@ -26,12 +27,12 @@ USERS = table(
 )
 
 
-def _retitled(*cols: object, **kw: object) -> object:
-    return replace(USERS, columns=(USERS.columns[0], *cols, USERS.columns[3]), **kw)
+def _retitled(*cols: Column, name: str = "users") -> Table:
+    return replace(USERS, name=name, columns=(USERS.columns[0], *cols, USERS.columns[3]))
 
 
 def test_column_hint_renames_without_asking() -> None:
-    b = schema(_retitled(col("display_name", "text", renamed_from=("name",)), USERS.columns[2]))  # type: ignore[arg-type]
+    b = schema(_retitled(col("display_name", "text", renamed_from=("name",)), USERS.columns[2]))
     ops = changes(schema(USERS), b, FailClosedQuestioner())
     assert op_types(ops) == ["RenameColumn"]
     assert ops[0] == RenameColumn("public", "users", "name", "display_name")
@@ -42,13 +43,13 @@ def test_matching_type_alone_is_never_a_candidate() -> None:
     old = [USERS.columns[2]]
     new = [col("bio", "text")]
     assert column_candidates(USERS, old, new) == []
-    b = schema(_retitled(USERS.columns[1], col("bio", "text")))  # type: ignore[arg-type]
+    b = schema(_retitled(USERS.columns[1], col("bio", "text")))
     ops = changes(schema(USERS), b, FailClosedQuestioner())
     assert op_types(ops) == ["DropColumn", "AddColumn"]
 
 
 def test_similar_name_and_type_is_proposed_and_answer_decides() -> None:
-    b = schema(_retitled(col("display_name", "text"), USERS.columns[2]))  # type: ignore[arg-type]
+    b = schema(_retitled(col("display_name", "text"), USERS.columns[2]))
     yes = CannedQuestioner({"users.name=display_name": True})
     assert op_types(changes(schema(USERS), b, yes)) == ["RenameColumn"]
     assert [c.spec for c in yes.asked] == ["users.name=display_name"]
@@ -73,7 +74,7 @@ def test_fail_closed_lists_every_candidate_with_fixes() -> None:
         pk=["id"],
     )
     b = schema(
-        replace(other, primary_key=replace(USERS.primary_key, name="people_pkey")),  # type: ignore[arg-type]
+        replace(other, primary_key=PrimaryKey("people_pkey", ("id",))),
         _retitled(col("nick_name", "text"), col("legacy_fields", "text"), name="members"),
     )
     a = schema(USERS, table("persons", *other.columns))

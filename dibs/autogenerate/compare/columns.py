@@ -58,9 +58,7 @@ def compare_columns(
     return ops, replaced
 
 
-def _alter_column(
-    s: str, t: str, old: Column, new: Column, enum_types: frozenset[str]
-) -> list[Op]:
+def _alter_column(s: str, t: str, old: Column, new: Column, enum_types: frozenset[str]) -> list[Op]:
     ops: list[Op] = []
     name = new.name
     retyped = old.type != new.type or old.collation != new.collation

@@ -1,0 +1,131 @@
+"""Turn Python table classes into the canonical ``Schema``.
+
+``load_schema(["myapp.schema"])`` imports the modules, gathers what they
+registered with ``@dibs.table``, ``@dibs.enum``, ``dibs.extension`` and
+``dibs.sequence``, and builds the model: every type through
+``canonical_type``, every expression through ``canonical_expression``, every
+implicit name through ``naming``. Mistakes raise ``DeclarationError`` naming
+the file and line. Columns are built in ``declare_columns.py``, tables in
+``declare_table.py``; cross-table checks (foreign keys, duplicate names) live
+in ``validate.py``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import traceback
+from collections.abc import Iterable, Sequence
+
+from dibs.errors import DeclarationError, SourceLocation
+from dibs.schema import markers as m
+from dibs.schema import model
+from dibs.schema.declare_columns import class_location, snake_case
+from dibs.schema.declare_table import BuiltTable, build_table
+from dibs.schema.types import canonical_type
+
+__all__ = ["load_schema", "schema_from_specs"]
+
+
+# -- whole schema ---------------------------------------------------------------
+
+
+def _import(module: str) -> None:
+    try:
+        importlib.import_module(module)
+    except DeclarationError:
+        raise
+    except SyntaxError as exc:
+        where: SourceLocation | None = SourceLocation(exc.filename or module, exc.lineno or 1)
+        raise DeclarationError(
+            f"schema module {module!r} has a syntax error: {exc.msg}", location=where
+        ) from exc
+    except Exception as exc:  # user code failed while importing
+        frames = traceback.extract_tb(exc.__traceback__)
+        last = frames[-1] if frames else None
+        where = SourceLocation(last.filename, last.lineno or 1) if last else None
+        if isinstance(exc, ModuleNotFoundError) and exc.name == module:
+            raise DeclarationError(
+                f"schema module {module!r} not found",
+                hint="check [tool.dibs] schema and pythonpath in pyproject.toml",
+            ) from exc
+        raise DeclarationError(
+            f"schema module {module!r} failed to import: {type(exc).__name__}: {exc}",
+            location=where,
+            hint="fix the error above; dibs imports the module exactly as Python would",
+        ) from exc
+
+
+def _in(module: str, roots: Iterable[str]) -> bool:
+    return any(module == r or module.startswith(r + ".") for r in roots)
+
+
+def load_schema(modules: Sequence[str]) -> model.Schema:
+    """Import ``modules`` and return the schema they declare.
+
+    Raises:
+        DeclarationError: a module fails to import or declares something invalid.
+    """
+    for module in modules:
+        _import(module)
+    reg = m.REGISTRY
+    tables = [s for mod, specs in reg.tables.items() if _in(mod, modules) for s in specs]
+    extensions = [e for mod, ex in reg.extensions.items() if _in(mod, modules) for e in ex]
+    sequences = [s for mod, sq in reg.sequences.items() if _in(mod, modules) for s in sq]
+    return schema_from_specs(tables, extensions, sequences)
+
+
+def schema_from_specs(
+    tables: Sequence[m.TableSpec],
+    extensions: Sequence[m.ExtensionSpec] = (),
+    sequences: Sequence[m.SequenceSpec] = (),
+) -> model.Schema:
+    """Build the schema from registered specs (tests may pass specs directly)."""
+    from dibs.schema.validate import resolve_and_validate
+
+    built = [build_table(spec) for spec in tables]
+    enums = _enums(built)
+    schema = resolve_and_validate(built, enums)
+    seqs = [
+        model.Sequence(
+            name=s.name,
+            schema=s.schema,
+            type=canonical_type(s.type),
+            start=s.start,
+            increment=s.increment,
+            min_value=s.min_value,
+            max_value=s.max_value,
+            cache=s.cache,
+            cycle=s.cycle,
+            owned_by=s.owned_by,
+        )
+        for s in sequences
+    ]
+    exts = [model.Extension(e.name, e.schema) for e in extensions]
+    namespaces = {t.schema for t in schema.tables} | {e.schema for e in schema.enums}
+    namespaces |= {s.schema for s in seqs} | {e.schema for e in exts}
+    return model.Schema.build(
+        tables=schema.tables,
+        enums=schema.enums,
+        sequences=seqs,
+        extensions=exts,
+        schemas=namespaces,
+    )
+
+
+def _enums(built: Sequence[BuiltTable]) -> list[model.EnumType]:
+    """Every Python Enum used by a column, as a Postgres enum type."""
+    seen: dict[tuple[str, str], model.EnumType] = {}
+    for table in built:
+        for cls in table.enum_classes:
+            spec = m.REGISTRY.enums.get(cls)
+            name = (spec.name if spec else None) or snake_case(cls.__name__)
+            schema = spec.schema if spec else "public"
+            values = tuple(str(v.value) if isinstance(v.value, str) else v.name for v in cls)
+            seen[(schema, name)] = model.EnumType(
+                name=name,
+                values=values,
+                schema=schema,
+                comment=spec.comment if spec else None,
+                location=spec.location if spec else class_location(cls),
+            )
+    return list(seen.values())
