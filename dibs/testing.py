@@ -121,9 +121,13 @@ def _from_testcontainers() -> Iterator[TestServer]:
 
 @contextmanager
 def _from_pgserver(folder: Path) -> Iterator[TestServer]:
-    import pgserver
+    import warnings
 
-    server = pgserver.get_server(folder / "pgdata", cleanup_mode="delete")
+    with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset
+        warnings.simplefilter("ignore")
+        import pgserver
+
+        server = pgserver.get_server(folder / "pgdata", cleanup_mode="delete")
     try:
         yield TestServer(str(server.get_uri()), "pgserver")
     finally:

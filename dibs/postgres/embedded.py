@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from dibs.errors import ConfigError
 
@@ -60,9 +61,20 @@ def _locked(root: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def _pgserver() -> Any:
+    """Import pgserver quietly (platformdirs warns when XDG_RUNTIME_DIR is unset)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import pgserver
+
+    return pgserver
+
+
 def _has_pgserver() -> bool:
     try:
-        import pgserver  # noqa: F401
+        _pgserver()
     except ImportError:
         return False
     return True
@@ -87,9 +99,11 @@ def _with_database(url: str, database: str) -> str:
 
 
 def _start_pgserver(data_dir: Path) -> str:
-    import pgserver
+    import warnings
 
-    server = pgserver.get_server(data_dir, cleanup_mode=None)
+    with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset
+        warnings.simplefilter("ignore")
+        server = _pgserver().get_server(data_dir, cleanup_mode=None)
     return str(server.get_uri())
 
 
@@ -204,9 +218,7 @@ def stop(root: Path) -> bool:
         return False
     with _locked(root):
         if _has_pgserver():
-            import pgserver
-
-            server = pgserver.get_server(data_dir, cleanup_mode="stop")
+            server = _pgserver().get_server(data_dir, cleanup_mode="stop")
             server.cleanup()
         else:
             _run_as_postgres(["pg_ctl", "-D", str(data_dir), "-w", "stop", "-m", "fast"])
