@@ -120,7 +120,13 @@ def _column_line(
     fk_inline: ForeignKey | None,
 ) -> str:
     ann, markers = _type_markers(col, enums, imports)
-    single_pk = table.primary_key is not None and table.primary_key.columns == (col.name,)
+    pk = table.primary_key
+    in_pk = pk is not None and col.name in pk.columns
+    single_pk = (
+        pk is not None
+        and pk.columns == (col.name,)
+        and pk.name == naming.primary_key_name(table.name)
+    )
     if single_pk:
         markers.insert(0, "dibs.pk")
     if col.identity:
@@ -141,7 +147,7 @@ def _column_line(
     if attr is None:
         attr = "col_" + re.sub(r"\W", "_", col.name).lower()
         markers.append(f"dibs.column(name={_py(col.name)})")
-    nullable = col.nullable and not single_pk
+    nullable = col.nullable and not in_pk
     if nullable:
         ann = f"{ann} | None"
     if markers:

@@ -26,7 +26,7 @@ from typing import Any
 from dibs.errors import DeclarationError, ExpressionError, SourceLocation
 from dibs.schema import markers as m
 from dibs.schema import model
-from dibs.schema.expressions import canonical_expression
+from dibs.schema.expressions import canonical_expression, is_column_reference
 from dibs.schema.types import canonical_type
 
 __all__ = [
@@ -240,9 +240,7 @@ def _column_default(
     if sql_defaults:
         text = sql_defaults[-1].expression
         expr = expression(text, where, f"default of {attr!r}")
-        if re.fullmatch(
-            r'[A-Za-z_][A-Za-z0-9_$]*|"[^"]+"', text.strip()
-        ) and text.strip().lower() not in ("true", "false", "null"):
+        if is_column_reference(text):
             raise DeclarationError(
                 f"default of {attr!r} is the bare name {text.strip()!r}, which Postgres reads "
                 "as a column reference",

@@ -35,7 +35,12 @@ from typing import Any
 
 from dibs.errors import ExpressionError
 
-__all__ = ["canonical_expression", "expression_key", "referenced_columns"]
+__all__ = [
+    "canonical_expression",
+    "expression_key",
+    "is_column_reference",
+    "referenced_columns",
+]
 
 _NUMERIC_TYPES = frozenset(
     {"int2", "int4", "int8", "numeric", "float4", "float8", "integer", "bigint", "smallint"}
@@ -97,6 +102,15 @@ def canonical_expression(sql: str) -> str:
 def expression_key(sql: str) -> str:
     """Return the comparison key of ``sql`` (see the module docstring)."""
     return _deparse(_normalize(_parse(sql)))
+
+
+def is_column_reference(sql: str) -> bool:
+    """Whether ``sql`` is a bare column name (a mistake in a default).
+
+    >>> is_column_reference("pending"), is_column_reference("CURRENT_DATE")
+    (True, False)
+    """
+    return type(_parse(sql)).__name__ == "ColumnRef"
 
 
 def referenced_columns(sql: str) -> list[str]:

@@ -51,7 +51,7 @@ def test_unsupported_annotation_names_file_and_line(tmp_path: Path, run_dibs: Ru
     source = GOOD + "    weird: complex\n"
     project = write_project(tmp_path / "p", source)
     result = run_dibs("sql", cwd=project)
-    assert_user_error(result, "app_schema.py:10", "complex")
+    assert_user_error(result, "app_schema.py:9", "complex")
 
 
 def test_no_project_configured(tmp_path: Path, run_dibs: Runner) -> None:
@@ -66,7 +66,7 @@ def test_schema_json_is_canonical_and_sql_prints(tmp_path: Path, run_dibs: Runne
     assert '"format": "dibs-schema/1"' in result.stdout
     sql = run_dibs("sql", cwd=project)
     assert sql.code == 0, sql.stderr
-    assert 'CREATE TABLE users' in sql.stdout.replace('"users"', "users")
+    assert 'CREATE TABLE public.users' in sql.stdout
 
 
 def test_sql_apply_then_inspect_round_trip(
