@@ -266,11 +266,37 @@ FROM pg_rewrite r JOIN pg_class tc ON tc.oid = r.ev_class
 JOIN pg_namespace tn ON tn.oid = tc.relnamespace
 WHERE r.rulename <> '_RETURN' AND tn.nspname = ANY(%(schemas)s)
 UNION ALL
-SELECT CASE t.typtype WHEN 'd' THEN 'domain' ELSE 'composite type' END,
+SELECT 'composite type',
        n.nspname, t.typname::text, ARRAY[]::text[]
 FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
 LEFT JOIN pg_class tc ON tc.oid = t.typrelid
-WHERE (t.typtype = 'd' OR (t.typtype = 'c' AND tc.relkind = 'c'))
+WHERE (t.typtype = 'c' AND tc.relkind = 'c')
   AND n.nspname = ANY(%(schemas)s) AND """
     + _not_extension_member("pg_type", "t.oid")
+)
+
+
+# Domains: base type, NOT NULL, default, collation when not the base type's, checks.
+DOMAINS: LiteralString = (
+    """
+SELECT n.nspname, t.typname, format_type(t.typbasetype, t.typtypmod) AS type,
+       t.typnotnull, t.typdefault,
+       CASE WHEN t.typcollation <> 0 AND t.typcollation <> bt.typcollation
+            THEN co.collname END AS collname,
+       CASE WHEN t.typcollation <> 0 AND t.typcollation <> bt.typcollation
+            THEN cn.nspname END AS collation_schema,
+       d.description,
+       ARRAY(SELECT c.conname FROM pg_constraint c WHERE c.contypid = t.oid AND c.contype = 'c'
+             ORDER BY c.conname) AS check_names,
+       ARRAY(SELECT pg_get_expr(c.conbin, 0) FROM pg_constraint c
+             WHERE c.contypid = t.oid AND c.contype = 'c' ORDER BY c.conname) AS check_exprs
+FROM pg_type t
+JOIN pg_namespace n ON n.oid = t.typnamespace
+JOIN pg_type bt ON bt.oid = t.typbasetype
+LEFT JOIN pg_collation co ON co.oid = t.typcollation
+LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace
+LEFT JOIN pg_description d
+  ON d.objoid = t.oid AND d.classoid = 'pg_type'::regclass AND d.objsubid = 0
+WHERE t.typtype = 'd' AND n.nspname = ANY(%(schemas)s) AND """
+    + _NOT_EXTENSION_TYPE
 )

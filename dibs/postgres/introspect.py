@@ -80,6 +80,7 @@ def introspect(
             ("tables", catalog.TABLES),
             ("constraints", catalog.CONSTRAINTS),
             ("unmanaged", catalog.UNMANAGED),
+            ("domains", catalog.DOMAINS),
         ):
             cur.execute(query, params)
             rows[kind] = cur.fetchall()
@@ -96,6 +97,7 @@ def introspect(
         extensions=[model.Extension(r["extname"], r["nspname"]) for r in rows["extensions"]],
         schemas=[s for s in wanted if s != model.DEFAULT_SCHEMA],
         unmanaged=[_unmanaged(r) for r in rows["unmanaged"]],
+        domains=[_domain(r) for r in rows["domains"]],
     )
 
 
@@ -180,6 +182,31 @@ def _enum(row: Row) -> model.EnumType:
         name=row["typname"],
         values=tuple(row["labels"]),
         schema=row["nspname"],
+        comment=row["description"],
+    )
+
+
+def _domain(row: Row) -> model.Domain:
+    where = f"domain {row['nspname']}.{row['typname']}"
+    collation = None
+    if row["collname"] is not None:
+        schema = row["collation_schema"]
+        collation = (
+            row["collname"]
+            if schema in ("pg_catalog", model.DEFAULT_SCHEMA)
+            else f"{schema}.{row['collname']}"
+        )
+    return model.Domain(
+        name=row["typname"],
+        type=_type(row["type"], where),
+        schema=row["nspname"],
+        nullable=not row["typnotnull"],
+        default=None if row["typdefault"] is None else _expression(row["typdefault"], where),
+        checks=tuple(
+            model.Check(name, _expression(expr, where))
+            for name, expr in zip(row["check_names"], row["check_exprs"], strict=True)
+        ),
+        collation=collation,
         comment=row["description"],
     )
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from dibs.render.parts import (
     column_def,
     constraint_body,
+    dotted,
     index_def,
     literal,
     qualified,
@@ -22,6 +23,7 @@ from dibs.render.parts import (
 )
 from dibs.schema.model import (
     Check,
+    Domain,
     EnumType,
     Exclusion,
     Extension,
@@ -50,6 +52,19 @@ def _create_extension(ext: Extension) -> str:
 def _create_enum(enum: EnumType) -> str:
     values = ", ".join(literal(v) for v in enum.values)
     return f"CREATE TYPE {qualified(enum.schema, enum.name)} AS ENUM ({values})"
+
+
+def _create_domain(domain: Domain) -> str:
+    text = f"CREATE DOMAIN {qualified(domain.schema, domain.name)} AS {domain.type}"
+    if domain.collation:
+        text += f" COLLATE {dotted(domain.collation)}"
+    if domain.default is not None:
+        text += f" DEFAULT {domain.default}"
+    if not domain.nullable:
+        text += " NOT NULL"
+    for check in domain.checks:
+        text += f" CONSTRAINT {quote_ident(check.name)} CHECK ({check.expression})"
+    return text
 
 
 def _create_sequence(seq: Sequence) -> str:
@@ -134,6 +149,12 @@ def _qualified_model_name(table: Table) -> str:
 
 
 def _comments(schema: Schema) -> Iterable[str]:
+    for domain in schema.domains:
+        if domain.comment is not None:
+            yield (
+                f"COMMENT ON DOMAIN {qualified(domain.schema, domain.name)} "
+                f"IS {literal(domain.comment)}"
+            )
     for enum in schema.enums:
         if enum.comment is not None:
             yield f"COMMENT ON TYPE {qualified(enum.schema, enum.name)} IS {literal(enum.comment)}"
@@ -172,6 +193,7 @@ def render_schema(schema: Schema) -> list[str]:
         _create_schemas(schema),
         (_create_extension(e) for e in schema.extensions),
         (_create_enum(e) for e in schema.enums),
+        (_create_domain(d) for d in schema.domains),
         (_create_sequence(s) for s in schema.sequences),
         (render_table(t) for t in tables),
         (stmt for t in tables if t.partition_of for stmt in _partition_defaults(t, parents)),

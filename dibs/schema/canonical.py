@@ -36,6 +36,8 @@ _NESTED: dict[tuple[type, str], type] = {
     (model.Schema, "sequences"): model.Sequence,
     (model.Schema, "extensions"): model.Extension,
     (model.Schema, "unmanaged"): model.Unmanaged,
+    (model.Schema, "domains"): model.Domain,
+    (model.Domain, "checks"): model.Check,
     (model.Table, "columns"): model.Column,
     (model.Table, "primary_key"): model.PrimaryKey,
     (model.Table, "uniques"): model.Unique,

@@ -340,6 +340,8 @@ def generate_python(schema: Schema) -> str:
             f"list[{cls}]"
         )
         parts.append(_enum_source(e, cls))
+    for dom in schema.domains:
+        parts.append(_domain_source(dom))
     for ext in schema.extensions:
         args = [_py(ext.name)] + ([f"schema={_py(ext.schema)}"] if ext.schema != "public" else [])
         parts.append(f"dibs.extension({', '.join(args)})\n")
@@ -384,3 +386,26 @@ def _sequence_source(seq: object) -> str:
     if seq.owned_by is not None:
         args.append(f"owned_by={_py(seq.owned_by)}")
     return f"dibs.sequence({', '.join(args)})\n"
+
+
+def _domain_source(dom: object) -> str:
+    from dibs.schema.model import Domain
+
+    assert isinstance(dom, Domain)
+    args = [_py(dom.name), _py(dom.type)]
+    if dom.schema != "public":
+        args.append(f"schema={_py(dom.schema)}")
+    if not dom.nullable:
+        args.append("not_null=True")
+    if dom.default is not None:
+        args.append(f"default={_py(dom.default)}")
+    if dom.checks:
+        checks = ", ".join(
+            f"dibs.check({_py(c.expression)}, name={_py(c.name)})" for c in dom.checks
+        )
+        args.append(f"checks=[{checks}]")
+    if dom.collation:
+        args.append(f"collation={_py(dom.collation)}")
+    if dom.comment is not None:
+        args.append(f"comment={_py(dom.comment)}")
+    return f"dibs.domain({', '.join(args)})\n"

@@ -71,13 +71,15 @@ def load_schema(modules: Sequence[str]) -> model.Schema:
     tables = [s for mod, specs in reg.tables.items() if _in(mod, modules) for s in specs]
     extensions = [e for mod, ex in reg.extensions.items() if _in(mod, modules) for e in ex]
     sequences = [s for mod, sq in reg.sequences.items() if _in(mod, modules) for s in sq]
-    return schema_from_specs(tables, extensions, sequences)
+    domains = [d for mod, ds in reg.domains.items() if _in(mod, modules) for d in ds]
+    return schema_from_specs(tables, extensions, sequences, domains)
 
 
 def schema_from_specs(
     tables: Sequence[m.TableSpec],
     extensions: Sequence[m.ExtensionSpec] = (),
     sequences: Sequence[m.SequenceSpec] = (),
+    domains: Sequence[m.DomainSpec] = (),
 ) -> model.Schema:
     """Build the schema from registered specs (tests may pass specs directly)."""
     from dibs.schema.validate import resolve_and_validate
@@ -101,14 +103,38 @@ def schema_from_specs(
         for s in sequences
     ]
     exts = [model.Extension(e.name, e.schema) for e in extensions]
+    doms = [_domain(d) for d in domains]
     namespaces = {t.schema for t in schema.tables} | {e.schema for e in schema.enums}
-    namespaces |= {s.schema for s in seqs} | {e.schema for e in exts}
+    namespaces |= {s.schema for s in seqs} | {e.schema for e in exts} | {d.schema for d in doms}
     return model.Schema.build(
         tables=schema.tables,
         enums=schema.enums,
         sequences=seqs,
         extensions=exts,
         schemas=namespaces,
+        domains=doms,
+    )
+
+
+def _domain(spec: m.DomainSpec) -> model.Domain:
+    from dibs.schema.declare_columns import expression
+
+    where = spec.location
+    return model.Domain(
+        name=spec.name,
+        type=canonical_type(spec.type),
+        schema=spec.schema,
+        nullable=spec.nullable,
+        default=None if spec.default is None else expression(spec.default, where, "domain default"),
+        checks=tuple(
+            model.Check(
+                c.name or f"{spec.name}_check",
+                expression(c.expression, c.location or where, f"check of domain {spec.name}"),
+            )
+            for c in spec.checks
+        ),
+        collation=spec.collation,
+        comment=spec.comment,
     )
 
 

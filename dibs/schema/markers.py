@@ -393,6 +393,19 @@ class SequenceSpec:
     owned_by: tuple[str, str, str] | None
 
 
+@dataclass(frozen=True, slots=True)
+class DomainSpec:
+    name: str
+    type: str
+    schema: str
+    nullable: bool
+    default: str | None
+    checks: tuple[Check, ...]
+    collation: str | None
+    comment: str | None
+    location: SourceLocation | None
+
+
 @dataclass
 class Registry:
     """What each module declared, keyed by module name, in declaration order."""
@@ -401,6 +414,7 @@ class Registry:
     enums: dict[type, EnumSpec] = field(default_factory=dict)
     extensions: dict[str, list[ExtensionSpec]] = field(default_factory=dict)
     sequences: dict[str, list[SequenceSpec]] = field(default_factory=dict)
+    domains: dict[str, list[DomainSpec]] = field(default_factory=dict)
 
 
 REGISTRY = Registry()
@@ -509,3 +523,26 @@ def sequence(
             name, schema, type, start, increment, min_value, max_value, cache, cycle, owned_by
         )
     )
+
+
+def domain(
+    name: str,
+    type: str,
+    *,
+    schema: str = "public",
+    not_null: bool = False,
+    default: str | None = None,
+    checks: Sequence[Check] = (),
+    collation: str | None = None,
+    comment: str | None = None,
+) -> str:
+    """Declare a domain (a named type with checks); returns its name for ``sql_type``.
+
+    Example: ``Year = dibs.domain("year", "integer", checks=[dibs.check("VALUE >= 1901")])``.
+    """
+    module, location = _caller()
+    spec = DomainSpec(
+        name, type, schema, not not_null, default, tuple(checks), collation, comment, location
+    )
+    REGISTRY.domains.setdefault(module, []).append(spec)
+    return name if schema == "public" else f"{schema}.{name}"

@@ -39,6 +39,7 @@ __all__ = [
     "Check",
     "Column",
     "ColumnDisplay",
+    "Domain",
     "EnumType",
     "Exclusion",
     "ExclusionElement",
@@ -269,6 +270,28 @@ class EnumType:
 
 
 @dataclass(frozen=True, slots=True)
+class Domain:
+    """A domain: a named base type with a default, NOT NULL and checks (``VALUE > 0``)."""
+
+    name: str
+    type: str
+    schema: str = DEFAULT_SCHEMA
+    nullable: bool = True
+    default: str | None = field(default=None, compare=False)
+    checks: tuple[Check, ...] = ()
+    collation: str | None = None
+    comment: str | None = None
+    _key: str | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_key", _key(self.default))
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.schema, self.name)
+
+
+@dataclass(frozen=True, slots=True)
 class Sequence:
     """A sequence that is not an identity column's (those live on the column).
 
@@ -325,6 +348,7 @@ class Schema:
     extensions: tuple[Extension, ...] = ()
     schemas: tuple[str, ...] = ()
     unmanaged: tuple[Unmanaged, ...] = ()
+    domains: tuple[Domain, ...] = ()
 
     @classmethod
     def build(
@@ -336,6 +360,7 @@ class Schema:
         extensions: tuple[Extension, ...] | list[Extension] = (),
         schemas: tuple[str, ...] | list[str] | set[str] = (),
         unmanaged: tuple[Unmanaged, ...] | list[Unmanaged] = (),
+        domains: tuple[Domain, ...] | list[Domain] = (),
     ) -> Schema:
         """Return a normalized schema from collections in any order."""
         return cls(
@@ -345,6 +370,7 @@ class Schema:
             extensions=tuple(extensions),
             schemas=tuple(schemas),
             unmanaged=tuple(unmanaged),
+            domains=tuple(domains),
         ).normalized()
 
     def normalized(self) -> Schema:
@@ -356,6 +382,15 @@ class Schema:
             extensions=tuple(sorted(self.extensions, key=lambda e: e.name)),
             schemas=tuple(sorted(set(self.schemas) - {DEFAULT_SCHEMA})),
             unmanaged=tuple(sorted(set(self.unmanaged), key=lambda u: (u.kind, u.schema, u.name))),
+            domains=tuple(
+                sorted(
+                    (
+                        replace(d, checks=tuple(sorted(d.checks, key=lambda c: c.name)))
+                        for d in self.domains
+                    ),
+                    key=lambda d: d.key,
+                )
+            ),
         )
 
     def managed(self) -> Schema:

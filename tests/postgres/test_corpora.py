@@ -155,10 +155,9 @@ UNMANAGED_EXPECTED = {
         ("materialized view", "public", "rental_by_category"),
         ("trigger", "public", "last_updated"),
         ("function", "public", "last_day(timestamp with time zone)"),
-        ("domain", "public", "year"),
     ],
     "sakila": [("view", "public", "film_list"), ("trigger", "public", "last_updated")],
-    "adventureworks": [("view", "sales", "vstorewithcontacts"), ("domain", "public", "Name")],
+    "adventureworks": [("view", "sales", "vstorewithcontacts")],
     "synapse": [("function", "public", "check_partial_state_events()")],
 }
 

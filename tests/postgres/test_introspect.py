@@ -304,13 +304,18 @@ def test_sequences_skip_identity_and_record_owner(shop: Schema) -> None:
     )
 
 
+def test_domains_are_managed(shop: Schema) -> None:
+    (domain,) = [d for d in shop.domains if d.name == "positive_int"]
+    assert domain.type == "integer"
+    assert [c.expression for c in domain.checks] == [canonical_expression("VALUE > 0")]
+
+
 def test_unmanaged_objects_with_dependencies(shop: Schema) -> None:
     assert set(shop.unmanaged) == {
         Unmanaged("view", "shop", "order_emails", ("public.customers", "shop.orders")),
         Unmanaged("materialized view", "public", "big_orders", ("shop.orders",)),
         Unmanaged("function", "public", "touch()"),
         Unmanaged("trigger", "public", "customers_touch", ("public.customers",)),
-        Unmanaged("domain", "public", "positive_int"),
         Unmanaged("composite type", "public", "pair"),
     }
     # The view's and composite type's row types are not tables.
