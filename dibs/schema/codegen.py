@@ -160,8 +160,17 @@ def _ref(schema: str, table: str, columns: Iterable[str] = ()) -> str:
     return ".".join(parts)
 
 
+_REF_TYPES: dict[tuple[str, str, str], str] = {}
+
+
 def _fk_options(table: Table, fk: ForeignKey) -> list[str]:
     opts: list[str] = []
+    for mine, theirs in zip(fk.columns, fk.ref_columns, strict=False):
+        col = table.column(mine)
+        ref_type = _REF_TYPES.get((fk.ref_schema, fk.ref_table, theirs))
+        if col is not None and ref_type is not None and col.type != ref_type:
+            opts.append("strict_types=False")
+            break
     if fk.on_delete != "NO ACTION":
         opts.append(f"on_delete={_py(fk.on_delete.lower())}")
     if fk.on_update != "NO ACTION":
@@ -299,12 +308,12 @@ def _table_source(table: Table, cls: str, enums: dict[str, str], imports: set[st
         if fk.name == naming.foreign_key_name(table.name, fk.columns)
     }
     kwargs = _table_kwargs(table, {fk.name for fk in inline.values()})
-    lines = ["@dibs.table(" + ", ".join(kwargs) + ")", f"class {cls}:"]
     if table.comment is not None:
-        lines.append(f"    __doc__ = {_py(table.comment)}")
+        kwargs.append(f"comment={_py(table.comment)}")
+    lines = ["@dibs.table(" + ", ".join(kwargs) + ")", f"class {cls}:"]
     for col in table.columns:
         lines.append(_column_line(table, col, enums, imports, inline.get(col.name)))
-    if not table.columns and table.comment is None:
+    if not table.columns:
         lines.append("    pass")
     return "\n".join(lines) + "\n"
 
@@ -326,6 +335,10 @@ def _enum_source(enum: EnumType, cls: str) -> str:
 
 def generate_python(schema: Schema) -> str:
     """Return the source of a module that declares ``schema`` (managed objects only)."""
+    _REF_TYPES.clear()
+    _REF_TYPES.update(
+        {(t.schema, t.name, c.name): c.type for t in schema.tables for c in t.columns}
+    )
     used: set[str] = set()
     imports: set[str] = set()
     enum_names: dict[str, str] = {}
@@ -340,6 +353,8 @@ def generate_python(schema: Schema) -> str:
             f"list[{cls}]"
         )
         parts.append(_enum_source(e, cls))
+    if schema.schemas:
+        parts.append("".join(f"dibs.namespace({_py(n)})\n" for n in schema.schemas))
     for dom in schema.domains:
         parts.append(_domain_source(dom))
     for ext in schema.extensions:

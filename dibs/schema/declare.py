@@ -12,6 +12,7 @@ in ``validate.py``.
 
 from __future__ import annotations
 
+import enum
 import importlib
 import traceback
 from collections.abc import Iterable, Sequence
@@ -20,7 +21,7 @@ from dibs.errors import DeclarationError, SourceLocation
 from dibs.schema import markers as m
 from dibs.schema import model
 from dibs.schema.declare_columns import class_location, snake_case
-from dibs.schema.declare_table import BuiltTable, build_table
+from dibs.schema.declare_table import build_table
 from dibs.schema.types import canonical_type
 
 __all__ = ["load_schema", "schema_from_specs"]
@@ -72,7 +73,19 @@ def load_schema(modules: Sequence[str]) -> model.Schema:
     extensions = [e for mod, ex in reg.extensions.items() if _in(mod, modules) for e in ex]
     sequences = [s for mod, sq in reg.sequences.items() if _in(mod, modules) for s in sq]
     domains = [d for mod, ds in reg.domains.items() if _in(mod, modules) for d in ds]
-    return schema_from_specs(tables, extensions, sequences, domains)
+    declared_enums = [cls for cls in reg.enums if _in(cls.__module__, modules)]
+    namespaces = [n for mod, ns in reg.namespaces.items() if _in(mod, modules) for n in ns]
+    schema = schema_from_specs(tables, extensions, sequences, domains, declared_enums)
+    if namespaces:
+        schema = model.Schema.build(
+            tables=schema.tables,
+            enums=schema.enums,
+            sequences=schema.sequences,
+            extensions=schema.extensions,
+            schemas={*schema.schemas, *namespaces},
+            domains=schema.domains,
+        )
+    return schema
 
 
 def schema_from_specs(
@@ -80,12 +93,13 @@ def schema_from_specs(
     extensions: Sequence[m.ExtensionSpec] = (),
     sequences: Sequence[m.SequenceSpec] = (),
     domains: Sequence[m.DomainSpec] = (),
+    enum_classes: Sequence[type[enum.Enum]] = (),
 ) -> model.Schema:
     """Build the schema from registered specs (tests may pass specs directly)."""
     from dibs.schema.validate import resolve_and_validate
 
     built = [build_table(spec) for spec in tables]
-    enums = _enums(built)
+    enums = _enums([*(b.enum_classes for b in built), enum_classes])
     schema = resolve_and_validate(built, enums)
     seqs = [
         model.Sequence(
@@ -138,11 +152,11 @@ def _domain(spec: m.DomainSpec) -> model.Domain:
     )
 
 
-def _enums(built: Sequence[BuiltTable]) -> list[model.EnumType]:
-    """Every Python Enum used by a column, as a Postgres enum type."""
+def _enums(groups: Sequence[Sequence[type[enum.Enum]]]) -> list[model.EnumType]:
+    """Every Python Enum used by a column or declared with @dibs.enum, as a Postgres enum."""
     seen: dict[tuple[str, str], model.EnumType] = {}
-    for table in built:
-        for cls in table.enum_classes:
+    for group in groups:
+        for cls in group:
             spec = m.REGISTRY.enums.get(cls)
             name = (spec.name if spec else None) or snake_case(cls.__name__)
             schema = spec.schema if spec else "public"

@@ -228,18 +228,7 @@ def build_table(spec: m.TableSpec) -> BuiltTable:
         _check(c, name) for c in spec.checks
     ]
     fks = [
-        m.ForeignKeySpec(
-            (d.column.name,),
-            f.target,
-            (),
-            f.on_delete,
-            f.on_update,
-            f.match,
-            f.deferrable,
-            f.initially_deferred,
-            f.name,
-            f.location or d.column.location,
-        )
+        replace(f, columns=(d.column.name,), location=f.location or d.column.location)
         for d in decls
         for f in d.fks
     ] + list(spec.foreign_keys)

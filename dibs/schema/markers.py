@@ -188,6 +188,7 @@ class ForeignKeySpec:
     initially_deferred: bool = False
     name: str | None = None
     location: SourceLocation | None = None
+    strict_types: bool = True
 
 
 def fk(
@@ -226,6 +227,7 @@ def foreign_key(
     deferrable: bool = False,
     initially_deferred: bool = False,
     name: str | None = None,
+    strict_types: bool = True,
 ) -> ForeignKeySpec:
     """Table-level (composite) foreign key: ``foreign_key(("a", "b"), "t", ("x", "y"))``."""
     return ForeignKeySpec(
@@ -239,6 +241,7 @@ def foreign_key(
         initially_deferred,
         name,
         _caller()[1],
+        strict_types,
     )
 
 
@@ -415,6 +418,7 @@ class Registry:
     extensions: dict[str, list[ExtensionSpec]] = field(default_factory=dict)
     sequences: dict[str, list[SequenceSpec]] = field(default_factory=dict)
     domains: dict[str, list[DomainSpec]] = field(default_factory=dict)
+    namespaces: dict[str, list[str]] = field(default_factory=dict)
 
 
 REGISTRY = Registry()
@@ -546,3 +550,9 @@ def domain(
     )
     REGISTRY.domains.setdefault(module, []).append(spec)
     return name if schema == "public" else f"{schema}.{name}"
+
+
+def namespace(name: str) -> None:
+    """Declare a Postgres schema (namespace) even if no table of yours lives in it."""
+    module, _ = _caller()
+    REGISTRY.namespaces.setdefault(module, []).append(name)

@@ -63,6 +63,12 @@ FkMatch = Literal["SIMPLE", "FULL"]
 DEFAULT_SCHEMA = "public"
 
 
+def _no_empty_comment(obj: object) -> None:
+    """An empty comment is no comment: ``COMMENT ON … IS ''`` removes it in Postgres."""
+    if getattr(obj, "comment", None) == "":
+        object.__setattr__(obj, "comment", None)
+
+
 @dataclass(frozen=True, slots=True)
 class ColumnDisplay:
     """Admin display hints; they never affect SQL or the fingerprint."""
@@ -96,6 +102,7 @@ class Column:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_keys", (_key(self.default), _key(self.generated)))
+        _no_empty_comment(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +204,7 @@ class Index:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_key", _key(self.where))
+        _no_empty_comment(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,6 +234,7 @@ class Table:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_column_key", tuple(sorted(self.columns, key=lambda c: c.name)))
+        _no_empty_comment(self)
 
     @property
     def qualified_name(self) -> str:
@@ -264,6 +273,9 @@ class EnumType:
     comment: str | None = None
     location: SourceLocation | None = field(default=None, compare=False)
 
+    def __post_init__(self) -> None:
+        _no_empty_comment(self)
+
     @property
     def key(self) -> tuple[str, str]:
         return (self.schema, self.name)
@@ -285,6 +297,7 @@ class Domain:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_key", _key(self.default))
+        _no_empty_comment(self)
 
     @property
     def key(self) -> tuple[str, str]:

@@ -145,12 +145,13 @@ def _check_fk(
                 location=where,
             )
         assert b is not None
-        if a.type != b.type:
+        if a.type != b.type and spec.strict_types:
             raise DeclarationError(
                 f"foreign key column {owner.qualified_name}.{mine} is {a.type} but "
                 f"{table.qualified_name}.{theirs} is {b.type}",
                 location=a.location or where,
-                hint=f"declare {mine} with the type {b.type}",
+                hint=f"declare {mine} with the type {b.type} (or pass strict_types=False "
+                "if the difference is intended)",
             )
 
 
