@@ -25,9 +25,10 @@ def mask_url(url: str) -> str:
     >>> mask_url("host=db password=s3cret dbname=app")
     'host=db password=*** dbname=app'
     """
-    masked = _URL_PASSWORD.sub(lambda m: m["head"] + "***" + m["tail"], url)
-    masked = re.sub(r"([?&]password=)[^&]*", r"\1***", masked, flags=re.I)
-    return _KV_PASSWORD.sub(r"\1***", masked)
+    if "://" in url:
+        masked = _URL_PASSWORD.sub(lambda m: m["head"] + "***" + m["tail"], url)
+        return re.sub(r"([?&]password=)[^&]*", r"\1***", masked, flags=re.I)
+    return _KV_PASSWORD.sub(r"\1***", url)
 
 
 def _check(url: str) -> dict[str, Any]:

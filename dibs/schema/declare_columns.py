@@ -18,7 +18,7 @@ import types
 import typing
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -313,7 +313,7 @@ def column_decl(cls: type, attr: str, hint: Any, cls_loc: SourceLocation | None)
                 )
             )
         elif isinstance(marker, m.Check):
-            decl.checks.append(marker)
+            decl.checks.append(replace(marker, location=marker.location or where))
         elif isinstance(marker, m.ForeignKeySpec):
             decl.fks.append(marker)
         elif marker is m.index:

@@ -93,6 +93,16 @@ def _index_element(key: str, table: str, where: SourceLocation | None) -> model.
     )
 
 
+def _figure_colname(expression: str) -> str:
+    """The name Postgres gives an expression key (``FigureIndexColname``): a function's name."""
+    from pglast import parse_sql
+
+    node = parse_sql(f"SELECT {expression}")[0].stmt.targetList[0].val  # type: ignore[union-attr]
+    if type(node).__name__ == "FuncCall":
+        return str(node.funcname[-1].sval)
+    return "expr"
+
+
 def _index(spec: m.IndexSpec, table: str) -> model.Index:
     where = spec.location
     elements = tuple(_index_element(k, table, where) for k in spec.keys)
@@ -101,13 +111,7 @@ def _index(spec: m.IndexSpec, table: str) -> model.Index:
     if spec.name:
         name = spec.name
     else:
-        parts = []
-        for e in elements:
-            if e.column:
-                parts.append(e.column)
-            else:
-                refs = referenced_columns(e.expression or "")
-                parts.append(refs[0] if refs else "expr")
+        parts = [e.column or _figure_colname(e.expression or "") for e in elements]
         parts += list(spec.include)
         name = naming.index_name(table, parts)
     return model.Index(

@@ -37,10 +37,12 @@ def _caller(depth: int = 2) -> tuple[str, SourceLocation | None]:
         frame = sys._getframe(depth)
     except ValueError:
         return "__main__", None
-    return (
-        str(frame.f_globals.get("__name__", "__main__")),
-        SourceLocation(frame.f_code.co_filename, frame.f_lineno),
-    )
+    module = str(frame.f_globals.get("__name__", "__main__"))
+    if frame.f_code.co_filename.startswith("<"):
+        # An annotation evaluated later (``from __future__ import annotations``): the
+        # column's own line is used instead, see declare_columns.column_decl.
+        return module, None
+    return module, SourceLocation(frame.f_code.co_filename, frame.f_lineno)
 
 
 @dataclass(frozen=True, slots=True)

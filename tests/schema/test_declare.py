@@ -610,11 +610,6 @@ def test_long_implicit_names_truncate_like_postgres(
     assert [i.name for i in t.indexes] == [pg["i"]]
 
 
-@pytest.mark.xfail(
-    reason="dibs names an expression index after the first referenced column "
-    "(users_email_idx); Postgres uses the function name (users_lower_idx)",
-    strict=True,
-)
 def test_expression_index_name_matches_postgres(
     declare: Declared, dibs_conn: psycopg.Connection[Any]
 ) -> None:

@@ -162,17 +162,6 @@ CASES = [
 # Cases the library does not yet report well: the lead fixes them (see the report).
 # Under `from __future__ import annotations` a marker called inside Annotated[...]
 # (dibs.fk, dibs.check) runs in get_type_hints' eval, so it records <string>:1.
-_STRING_LOCATION = (
-    "column marker evaluated from a string annotation records location <string>:1 "
-    "instead of the annotation's line"
-)
-KNOWN_BAD: dict[str, str] = {
-    "fk-unknown-table": _STRING_LOCATION,
-    "fk-unknown-column": _STRING_LOCATION,
-    "fk-not-unique": _STRING_LOCATION,
-    "check-does-not-parse": _STRING_LOCATION,
-}
-
 
 def _params() -> list[object]:
     return [
