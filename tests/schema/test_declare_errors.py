@@ -164,16 +164,7 @@ CASES = [
 # (dibs.fk, dibs.check) runs in get_type_hints' eval, so it records <string>:1.
 
 def _params() -> list[object]:
-    return [
-        pytest.param(
-            case,
-            id=case.id,
-            marks=[pytest.mark.xfail(reason=KNOWN_BAD[case.id], strict=True)]
-            if case.id in KNOWN_BAD
-            else [],
-        )
-        for case in CASES
-    ]
+    return [pytest.param(case, id=case.id) for case in CASES]
 
 
 def _line(path: Path, fragment: str) -> int:
