@@ -43,11 +43,29 @@ format_option = click.option(
 )
 
 
-def project_config(database_url: str | None = None) -> Config:
-    """Load ``[tool.dibs]`` from the nearest pyproject.toml, applying ``-d``."""
-    from dibs.config import load_config
+def project_config(database_url: str | None = None, *, require_project: bool = True) -> Config:
+    """Load ``[tool.dibs]`` from the nearest pyproject.toml, applying ``-d``.
 
-    return load_config(override_url=database_url)
+    With ``require_project=False`` (commands that only read a database, such as
+    ``dibs inspect -d URL``), a URL is enough and no project is needed.
+    """
+    from pathlib import Path
+
+    from dibs.config import Config, load_config
+    from dibs.errors import ConfigError
+
+    try:
+        return load_config(override_url=database_url, require_schema=require_project)
+    except ConfigError:
+        if require_project or not database_url:
+            raise
+        cwd = Path.cwd()
+        return Config(
+            root=cwd,
+            schema_modules=(),
+            migrations_dir=cwd / "migrations",
+            database_url=database_url,
+        )
 
 
 def declared_schema(config: Config) -> Schema:

@@ -100,7 +100,7 @@ def inspect_cmd(database_url: str | None, fmt: str, schemas: tuple[str, ...]) ->
     """Read a live database into dibs's model and show it."""
     from dibs.postgres.introspect import introspect
 
-    config = project_config(database_url)
+    config = project_config(database_url, require_project=False)
     with open_database(config) as conn:
         schema = introspect(conn, schemas=list(schemas) or None)
     if fmt == "json":
