@@ -186,16 +186,19 @@ def _enum(row: Row) -> model.EnumType:
     )
 
 
+def _collation(row: Row) -> str | None:
+    """A non-default collation's name, schema-qualified outside pg_catalog/public."""
+    if row["collname"] is None:
+        return None
+    schema = row["collation_schema"]
+    if schema in ("pg_catalog", model.DEFAULT_SCHEMA):
+        return str(row["collname"])
+    return f"{schema}.{row['collname']}"
+
+
 def _domain(row: Row) -> model.Domain:
     where = f"domain {row['nspname']}.{row['typname']}"
-    collation = None
-    if row["collname"] is not None:
-        schema = row["collation_schema"]
-        collation = (
-            row["collname"]
-            if schema in ("pg_catalog", model.DEFAULT_SCHEMA)
-            else f"{schema}.{row['collname']}"
-        )
+    collation = _collation(row)
     return model.Domain(
         name=row["typname"],
         type=_type(row["type"], where),
@@ -248,14 +251,7 @@ def _column(row: Row) -> model.Column:
     where = f"column {row['nspname']}.{row['relname']}.{row['attname']}"
     expr = row["expr"]
     generated = row["attgenerated"] == "s"
-    collation = None
-    if row["collname"] is not None:
-        schema = row["collation_schema"]
-        collation = (
-            row["collname"]
-            if schema in ("pg_catalog", model.DEFAULT_SCHEMA)
-            else f"{schema}.{row['collname']}"
-        )
+    collation = _collation(row)
     return model.Column(
         name=row["attname"],
         type=_type(row["type"], where),
