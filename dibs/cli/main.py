@@ -43,12 +43,13 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from dibs.cli import db, schema_cmds
+    from dibs.cli import db, diff_cmd, schema_cmds
 
     cli.add_command(schema_cmds.schema_cmd)
     cli.add_command(schema_cmds.sql_cmd)
     cli.add_command(schema_cmds.inspect_cmd)
     cli.add_command(db.db_group)
+    cli.add_command(diff_cmd.diff_cmd)
 
 
 _register()
