@@ -1,7 +1,12 @@
 """Exact validation of SQL with Postgres's own grammar (pglast / libpg_query).
 
 ``validate`` splits a script into statements and reports a syntax error at
-its file, line and column, computed from the parser's character offset.
+its file, line and column. pglast gives positions as *character* offsets into
+the Python string (it converts libpg_query's byte offsets), so lines and
+columns are counted in characters, the way editors count them.
+
+Validation is syntax only: it proves a statement parses, not that the objects
+it names exist (that needs a database).
 """
 
 from __future__ import annotations
@@ -15,10 +20,11 @@ __all__ = ["Statement", "line_column", "validate"]
 
 @dataclass(frozen=True, slots=True)
 class Statement:
-    """One statement of a script, with where it starts (1-based line)."""
+    """One statement of a script: its text (no trailing ``;``) and where it starts."""
 
     sql: str
     line: int
+    column: int
     offset: int
 
 
@@ -27,6 +33,8 @@ def line_column(text: str, offset: int, *, first_line: int = 1) -> tuple[int, in
 
     >>> line_column("a\\nbc", 3)
     (2, 2)
+    >>> line_column("abc", 0, first_line=10)
+    (10, 1)
     """
     before = text[:offset]
     line = before.count("\n") + first_line
@@ -35,15 +43,15 @@ def line_column(text: str, offset: int, *, first_line: int = 1) -> tuple[int, in
 
 
 def validate(sql: str, *, file: str | None = None, first_line: int = 1) -> list[Statement]:
-    """Parse ``sql`` and return its statements.
+    """Parse ``sql`` with Postgres's grammar and return its statements.
 
     Args:
-        sql: the script.
-        file: the file it came from, for the error's location.
+        sql: the script (any number of statements, separated by ``;``).
+        file: the file it came from, named in the error.
         first_line: line number of the script's first line in that file.
 
     Raises:
-        SqlSyntaxError: the script does not parse; names file, line and column.
+        SqlSyntaxError: the script does not parse; carries file, line and column.
     """
     from pglast import parse_sql
     from pglast.parser import ParseError
@@ -51,25 +59,29 @@ def validate(sql: str, *, file: str | None = None, first_line: int = 1) -> list[
     try:
         raw = parse_sql(sql)
     except ParseError as exc:
-        position = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], int) else 0
-        offset = len(sql.encode()[:position].decode(errors="ignore"))
+        message = str(exc.args[0]) if exc.args else "syntax error"
+        offset = _error_offset(sql, exc.args[1] if len(exc.args) > 1 else None)
         line, column = line_column(sql, offset, first_line=first_line)
         raise SqlSyntaxError(
-            str(exc.args[0]) if exc.args else "syntax error",
+            message,
             file=file,
             line=line,
             column=column,
             hint="fix the SQL at that position (it is checked with Postgres's own parser)",
         ) from exc
-    encoded = sql.encode()
     statements: list[Statement] = []
     for item in raw:
         start = item.stmt_location or 0
-        length = item.stmt_len or (len(encoded) - start)
-        text = encoded[start : start + length].decode().strip()
-        char_offset = len(encoded[:start].decode())
-        # skip leading whitespace/newlines so the line points at the statement itself
-        stripped = len(sql[char_offset:]) - len(sql[char_offset:].lstrip())
-        line, _ = line_column(sql, char_offset + stripped, first_line=first_line)
-        statements.append(Statement(text, line, char_offset + stripped))
+        end = start + item.stmt_len if item.stmt_len else len(sql)
+        chunk = sql[start:end]
+        offset = start + len(chunk) - len(chunk.lstrip())
+        line, column = line_column(sql, offset, first_line=first_line)
+        statements.append(Statement(chunk.strip(), line, column, offset))
     return statements
+
+
+def _error_offset(sql: str, location: object) -> int:
+    """The character offset of an error; "at end of input" errors carry none."""
+    if isinstance(location, int) and 0 <= location <= len(sql):
+        return location
+    return len(sql.rstrip())
