@@ -292,7 +292,7 @@ def _tables(
 
 def _name_constraint_columns(row: Row, names: dict[int, dict[int, str]]) -> Row:
     """Turn the constraint's column numbers into names (they were read with the tables)."""
-    row["columns"] = [names[row["conrelid"]][k] for k in row["keys"] or ()]
+    row["columns"] = [names[row["conrelid"]].get(k, "") for k in row["keys"] or ()]
     if row["contype"] == "f":
         if row["outside_ref_columns"] is not None:
             row["ref_columns"] = row["outside_ref_columns"]
