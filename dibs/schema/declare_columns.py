@@ -26,7 +26,11 @@ from typing import Any
 from dibs.errors import DeclarationError, ExpressionError, SourceLocation
 from dibs.schema import markers as m
 from dibs.schema import model
-from dibs.schema.expressions import canonical_expression, is_column_reference
+from dibs.schema.expressions import (
+    canonical_expression,
+    is_column_reference,
+    referenced_columns,
+)
 from dibs.schema.types import canonical_type
 
 __all__ = [
@@ -196,33 +200,77 @@ def _python_type(base: Any, where: SourceLocation | None, attr: str) -> str:
     )
 
 
-def _sql_literal(value: Any, ctype: str = "") -> str | None:
-    """Render a Python default as a SQL literal (None means: no default)."""
-    from dibs.render.parts import literal
+def _quote(text: str) -> str:
+    """A SQL string literal, quotes doubled (``standard_conforming_strings`` is on)."""
+    return "'" + text.replace("'", "''") + "'"
 
+
+def _interval(value: dt.timedelta) -> str:
+    """``timedelta(days=1, hours=2)`` → ``'1 days 7200 seconds'`` (exact, any sign)."""
+    parts = [f"{value.days} days"] if value.days else []
+    if value.seconds or not parts:
+        parts.append(f"{value.seconds} seconds")
+    if value.microseconds:
+        parts.append(f"{value.microseconds} microseconds")
+    return _quote(" ".join(parts))
+
+
+def _number(value: float | decimal.Decimal) -> str:
+    """A numeric literal; NaN and infinities are quoted (bare, they would be column names)."""
+    number = decimal.Decimal(value) if isinstance(value, float) else value
+    if number.is_nan():
+        return "'NaN'"
+    if number.is_infinite():
+        return "'Infinity'" if number > 0 else "'-Infinity'"
+    return str(value)
+
+
+_STRINGLIKE = (
+    uuid.UUID,
+    ipaddress.IPv4Address,
+    ipaddress.IPv6Address,
+    ipaddress.IPv4Interface,
+    ipaddress.IPv6Interface,
+    ipaddress.IPv4Network,
+    ipaddress.IPv6Network,
+)
+
+
+def _sql_literal(value: Any, ctype: str = "") -> str | None:
+    """Render a Python default as a SQL literal (None means: no default).
+
+    Raises:
+        TypeError: the value has no SQL literal form.
+    """
     if value is None:
         return None
     if ctype.endswith("[]") and isinstance(value, list | tuple):
         if not value:
             return "'{}'"
-        items = [_sql_literal(v) for v in value]
+        items = [_sql_literal(v, ctype) for v in value]
         return "ARRAY[" + ", ".join(i or "NULL" for i in items) + "]"
     if isinstance(value, enum.Enum):
-        return literal(str(value.value if isinstance(value.value, str) else value.name))
+        return _quote(str(value.value if isinstance(value.value, str) else value.name))
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int | float | decimal.Decimal):
+    if isinstance(value, int):
         return str(value)
+    if isinstance(value, float | decimal.Decimal):
+        return _number(value)
     if isinstance(value, str):
-        return literal(value)
+        return _quote(value)
     if isinstance(value, dt.datetime | dt.date | dt.time):
-        return literal(value.isoformat())
-    if isinstance(value, uuid.UUID | ipaddress.IPv4Address | ipaddress.IPv6Address):
-        return literal(str(value))
+        return _quote(value.isoformat())
+    if isinstance(value, dt.timedelta):
+        return _interval(value)
+    if isinstance(value, bytes):
+        return _quote("\\x" + value.hex())
+    if isinstance(value, _STRINGLIKE):
+        return _quote(str(value))
     if isinstance(value, dict | list):
         import json
 
-        return literal(json.dumps(value, sort_keys=True))
+        return _quote(json.dumps(value, sort_keys=True))
     raise TypeError(type(value).__name__)
 
 
@@ -245,7 +293,16 @@ def _column_default(
                 f"default of {attr!r} is the bare name {text.strip()!r}, which Postgres reads "
                 "as a column reference",
                 location=where,
-                hint=f"for a string literal write `= {text.strip()!r}` after the annotation",
+                hint=f"for a string literal write `= {text.strip()!r}` after the annotation, "
+                f"or dibs.default(\"'{text.strip()}'\")",
+            )
+        if referenced_columns(text):
+            raise DeclarationError(
+                f"default of {attr!r} reads column(s) {', '.join(referenced_columns(text))}; "
+                "Postgres does not allow column references in a DEFAULT",
+                location=where,
+                hint="quote string literals ('x'), or use dibs.generated(...) for a value "
+                "computed from other columns",
             )
         return expr
     if attr in cls.__dict__:

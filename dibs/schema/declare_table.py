@@ -228,9 +228,8 @@ def build_table(spec: m.TableSpec) -> BuiltTable:
     )
     uniques = [_unique(u, name) for d in decls for u in d.unique]
     uniques += [_unique(u, name) for u in spec.unique]
-    checks = [_check(c, name) for d in decls for c in d.checks] + [
-        _check(c, name) for c in spec.checks
-    ]
+    check_specs = [c for d in decls for c in d.checks] + list(spec.checks)
+    checks = [_check(c, name) for c in check_specs]
     fks = [
         replace(f, columns=(d.column.name,), location=f.location or d.column.location)
         for d in decls
@@ -255,7 +254,49 @@ def build_table(spec: m.TableSpec) -> BuiltTable:
         label_column=next((d.column.name for d in decls if d.column.display.label), None),
         location=cls_loc,
     )
+    uses = [
+        (c.expression, f"check {c.name}", s.location or cls_loc)
+        for c, s in zip(checks, check_specs, strict=True)
+    ]
+    uses += [
+        (x, f"exclusion {e.name}", s.location or cls_loc)
+        for e, s in zip(table.exclusions, spec.exclusions, strict=True)
+        for x in [*(el.expression for el in e.elements), e.where]
+        if x
+    ]
+    _check_references(table, uses)
     return BuiltTable(table, fks, _enum_classes(cls, list(hints)), cls)
+
+
+def _check_references(
+    table: model.Table, uses: list[tuple[str, str, SourceLocation | None]]
+) -> None:
+    """Every column an expression of the table reads must be a column of the table.
+
+    ``uses`` are (expression, what it is, where declared); generated columns and
+    index keys and predicates are added here from the table itself.
+    """
+    uses = list(uses)
+    uses += [
+        (c.generated, f"generated column {c.name}", c.location)
+        for c in table.columns
+        if c.generated
+    ]
+    for ix in table.indexes:
+        texts = [e.expression for e in ix.elements if e.expression] + [ix.where]
+        uses += [(t, f"index {ix.name}", ix.location or table.location) for t in texts if t]
+    known = {c.name for c in table.columns}
+    for text, what, where in uses:
+        missing = [c for c in referenced_columns(text) if c not in known]
+        if missing:
+            raise DeclarationError(
+                f"{what} of table {table.qualified_name} reads unknown column(s) "
+                f"{', '.join(missing)}",
+                location=where,
+                hint="columns: "
+                + ", ".join(c.name for c in table.columns)
+                + " (string literals need single quotes: 'x')",
+            )
 
 
 def _inherited_doc(cls: type) -> str | None:

@@ -396,6 +396,7 @@ class SequenceSpec:
     cache: int
     cycle: bool
     owned_by: tuple[str, str, str] | None
+    location: SourceLocation | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -523,10 +524,20 @@ def sequence(
     owned_by: tuple[str, str, str] | None = None,
 ) -> None:
     """Declare a standalone sequence (identity columns need none)."""
-    module, _ = _caller()
+    module, location = _caller()
     REGISTRY.sequences.setdefault(module, []).append(
         SequenceSpec(
-            name, schema, type, start, increment, min_value, max_value, cache, cycle, owned_by
+            name,
+            schema,
+            type,
+            start,
+            increment,
+            min_value,
+            max_value,
+            cache,
+            cycle,
+            owned_by,
+            location,
         )
     )
 

@@ -17,7 +17,7 @@ from dibs.schema import markers as m
 from dibs.schema import model, naming
 from dibs.schema.declare_table import BuiltTable
 
-__all__ = ["resolve_and_validate"]
+__all__ = ["check_type_and_relation_names", "resolve_and_validate"]
 
 _ACTIONS: dict[str, model.FkAction] = {
     "no action": "NO ACTION",
@@ -240,8 +240,12 @@ def _check_duplicates(tables: Sequence[model.Table]) -> None:
             claim(t.schema, x.name, f"exclusion constraint on {t.qualified_name}", t.location)
         for i in t.indexes:
             claim(t.schema, i.name, f"index on {t.qualified_name}", i.location or t.location)
+        # Postgres refuses two constraints of any kinds with one name on one table.
         per_table: set[str] = set()
-        for con_name in [c.name for c in t.checks] + [f.name for f in t.foreign_keys]:
+        constraints = [c.name for c in t.checks] + [f.name for f in t.foreign_keys]
+        constraints += [u.name for u in t.uniques] + [x.name for x in t.exclusions]
+        constraints += [t.primary_key.name] if t.primary_key else []
+        for con_name in constraints:
             if con_name in per_table:
                 raise DeclarationError(
                     f"constraint name {con_name!r} is used twice on {t.qualified_name}",
@@ -284,3 +288,38 @@ def resolve_and_validate(
         _check_lengths(t)
     _check_duplicates(resolved)
     return model.Schema.build(tables=resolved, enums=list(enums))
+
+
+def check_type_and_relation_names(
+    schema: model.Schema,
+    sequences: Sequence[m.SequenceSpec],
+    domains: Sequence[m.DomainSpec],
+) -> None:
+    """Refuse a sequence named like a relation, or an enum/domain named like a table's row type.
+
+    Postgres keeps tables, indexes and sequences in one namespace per schema
+    (``pg_class``), and every table also owns a row type of its name, which enums and
+    domains share (``pg_type``); a clash only shows up when the migration runs.
+    """
+    relations: dict[tuple[str, str], str] = {}
+    types: dict[tuple[str, str], str] = {}
+    for t in schema.tables:
+        relations[t.key] = types[t.key] = f"table {t.qualified_name}"
+        for ix in t.indexes:
+            relations[(t.schema, ix.name)] = f"index {ix.name}"
+        for name in [u.name for u in t.uniques] + [x.name for x in t.exclusions]:
+            relations[(t.schema, name)] = f"the index of constraint {name}"
+        if t.primary_key:
+            relations[(t.schema, t.primary_key.name)] = f"the primary key of {t.qualified_name}"
+    named: list[tuple[dict[tuple[str, str], str], tuple[str, str], str, SourceLocation | None]]
+    named = [(relations, (s.schema, s.name), "sequence", s.location) for s in sequences]
+    named += [(types, e.key, "enum type", e.location) for e in schema.enums]
+    named += [(types, (d.schema, d.name), "domain", d.location) for d in domains]
+    for space, key, what, where in named:
+        if key in space:
+            raise DeclarationError(
+                f"{what} {key[1]!r} in schema {key[0]!r} has the name of {space[key]}",
+                location=where,
+                hint="rename one of them: Postgres keeps them in one namespace per schema",
+            )
+        space[key] = f"{what} {key[1]}"

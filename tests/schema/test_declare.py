@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
+import datetime
+import enum
+import ipaddress
+import math
 import textwrap
+import tomllib
 import uuid
+from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import psycopg
 import pytest
+from psycopg import sql
+from psycopg.rows import dict_row
 
+import dibs
+from dibs.errors import DeclarationError
 from dibs.schema import model, naming
 from dibs.schema.canonical import fingerprint
-from dibs.schema.declare import load_schema
+from dibs.schema.declare import load_schema, schema_from_classes
 from dibs.schema.expressions import canonical_expression
 
+FUTURE = "from __future__ import annotations\n"
 HEADER = """\
 from __future__ import annotations
 
@@ -36,11 +47,16 @@ class Declared:
         self.folder = folder
         self.file = ""
 
-    def __call__(self, source: str) -> model.Schema:
-        """Declare ``source`` (after HEADER) in a fresh module and return its schema."""
+    def __call__(self, source: str, *, postponed: bool = True) -> model.Schema:
+        """Declare ``source`` (after HEADER) in a fresh module and return its schema.
+
+        ``postponed=False`` drops ``from __future__ import annotations``, so
+        annotations (and the markers in them) are evaluated at class creation.
+        """
         name = f"decl_{uuid.uuid4().hex}"
         path = self.folder / f"{name}.py"
-        path.write_text(HEADER + textwrap.dedent(source), encoding="utf-8")
+        header = HEADER if postponed else HEADER.replace(FUTURE, "")
+        path.write_text(header + textwrap.dedent(source), encoding="utf-8")
         self.file = str(path)
         return load_schema([name])
 
@@ -625,3 +641,217 @@ def test_expression_index_name_matches_postgres(
         """
     )
     assert [i.name for i in table(schema, "users").indexes] == [pg_name]
+
+
+# -- with and without postponed annotations -----------------------------------------
+
+BOTH_WAYS = """
+class Kind(enum.Enum):
+    A = "a"
+    B = "b"
+
+@dibs.table(name="parents")
+class Parent:
+    id: Annotated[int, dibs.pk, dibs.identity()]
+
+@dibs.table(indexes=[dibs.index("lower(name)")])
+class Child:
+    child_id: Annotated[int, dibs.pk]
+    parent_id: Annotated[int, dibs.fk(Parent, on_delete="cascade"), dibs.index]
+    name: Annotated[str | None, dibs.varchar(30), dibs.check("name <> ''")]
+    kind: Kind = Kind.B
+    tags: list[str] = []
+"""
+
+
+@pytest.mark.parametrize("postponed", [True, False], ids=["postponed", "eager"])
+def test_annotations_work_with_and_without_future_import(
+    declare: Declared, postponed: bool
+) -> None:
+    schema = declare(BOTH_WAYS, postponed=postponed)
+    child = table(schema, "child")
+    assert child.foreign_keys == (
+        model.ForeignKey(
+            "child_parent_id_fkey", ("parent_id",), "public", "parents", ("id",),
+            on_delete="CASCADE",
+        ),
+    )
+    name = col(child, "name")
+    assert (name.type, name.nullable) == ("varchar(30)", True)
+    assert (col(child, "kind").type, col(child, "kind").default) == ("kind", expr("'b'"))
+    assert col(child, "tags").default == expr("'{}'")
+    assert {c.name: c.expression for c in child.checks} == {"child_name_check": expr("name <> ''")}
+    indexes = {i.name: i for i in child.indexes}
+    assert set(indexes) == {"child_parent_id_idx", "child_lower_idx"}
+    column_index = indexes["child_parent_id_idx"].location
+    assert column_index is not None and column_index.line == declare.line_of("parent_id: ")
+    table_index = indexes["child_lower_idx"].location
+    assert table_index is not None and table_index.line == declare.line_of("dibs.index(")
+    for attr in ("child_id", "parent_id", "name", "kind", "tags"):
+        where = col(child, attr).location
+        assert where is not None and where.line == declare.line_of(f"    {attr}: "), attr
+
+
+def test_postponed_and_eager_annotations_give_equal_models(declare: Declared) -> None:
+    assert declare(BOTH_WAYS) == declare(BOTH_WAYS, postponed=False)
+
+
+# -- schema_from_classes ----------------------------------------------------------------
+
+
+class Shade(enum.Enum):
+    LIGHT = "light"
+    DARK = "dark"
+
+
+@dibs.table(name="paints")
+class Paint:
+    id: Annotated[int, dibs.pk, dibs.identity()]
+    shade: Shade
+
+
+@dibs.table
+class PaintPot:
+    id: Annotated[int, dibs.pk, dibs.integer]
+    paint_id: Annotated[int, dibs.fk(Paint)]
+
+
+class NotATable(Paint):
+    """Inherits ``__dibs_table__`` but is not decorated itself."""
+
+
+def test_schema_from_classes_builds_just_those_classes() -> None:
+    schema = schema_from_classes([Paint, PaintPot])
+    assert [t.name for t in schema.tables] == ["paint_pot", "paints"]
+    assert schema.enums == (model.EnumType("shade", ("light", "dark")),)
+    pot = table(schema, "paint_pot")
+    assert pot.foreign_keys == (
+        model.ForeignKey("paint_pot_paint_id_fkey", ("paint_id",), "public", "paints", ("id",)),
+    )
+    assert (col(pot, "id").type, col(pot, "paint_id").type) == ("integer", "bigint")
+
+
+def test_schema_from_classes_refuses_other_classes() -> None:
+    with pytest.raises(DeclarationError, match="not a table class"):
+        schema_from_classes([Paint, NotATable])
+    with pytest.raises(DeclarationError, match="not part of the loaded schema"):
+        schema_from_classes([PaintPot])
+
+
+# -- Python literal defaults mean the same value in Postgres ------------------------------
+
+LITERALS = r'''
+@dibs.table
+class Defaults:
+    a_text: str = "it's a \\ back"
+    a_int: int = -42
+    a_float: float = 1.5
+    a_nan: float = float("nan")
+    a_ninf: float = float("-inf")
+    a_dec: decimal.Decimal = decimal.Decimal("1.50")
+    a_dec_nan: decimal.Decimal = decimal.Decimal("NaN")
+    a_bool: bool = False
+    a_date: datetime.date = datetime.date(2024, 2, 29)
+    a_ts: Annotated[datetime.datetime, dibs.naive] = datetime.datetime(2024, 2, 29, 13, 14, 15, 6)
+    a_tstz: datetime.datetime = datetime.datetime(
+        2024, 2, 29, 13, 14, 15, tzinfo=datetime.timezone(datetime.timedelta(hours=5))
+    )
+    a_time: datetime.time = datetime.time(23, 59, 1)
+    a_interval: datetime.timedelta = datetime.timedelta(days=-1, hours=2, microseconds=5)
+    a_uuid: uuid.UUID = uuid.UUID("12345678-1234-5678-1234-567812345678")
+    a_bytes: bytes = b"\x00\xffA'"
+    a_inet: ipaddress.IPv4Address = ipaddress.IPv4Address("10.1.2.3")
+    a_iface: ipaddress.IPv6Interface = ipaddress.IPv6Interface("::1/64")
+    a_cidr: ipaddress.IPv4Network = ipaddress.IPv4Network("10.0.0.0/8")
+    a_json: dict[str, Any] = {"b": [1, "x"], "a": None}
+    a_arr: list[str] = ["x", "it's"]
+    a_empty: list[int] = []
+    a_nested: list[list[int]] = [[1, 2], [3, 4]]
+'''
+
+EXPECTED_VALUES: dict[str, Any] = {
+    "a_text": "it's a \\ back",
+    "a_int": -42,
+    "a_float": 1.5,
+    "a_nan": math.nan,
+    "a_ninf": -math.inf,
+    "a_dec": Decimal("1.50"),
+    "a_dec_nan": Decimal("NaN"),
+    "a_bool": False,
+    "a_date": datetime.date(2024, 2, 29),
+    "a_ts": datetime.datetime(2024, 2, 29, 13, 14, 15, 6),
+    "a_tstz": datetime.datetime(2024, 2, 29, 8, 14, 15, tzinfo=datetime.UTC),
+    "a_time": datetime.time(23, 59, 1),
+    "a_interval": datetime.timedelta(days=-1, hours=2, microseconds=5),
+    "a_uuid": uuid.UUID("12345678-1234-5678-1234-567812345678"),
+    "a_bytes": b"\x00\xffA'",
+    "a_inet": ipaddress.IPv4Address("10.1.2.3"),
+    "a_iface": ipaddress.IPv6Interface("::1/64"),
+    "a_cidr": ipaddress.IPv4Network("10.0.0.0/8"),
+    "a_json": {"a": None, "b": [1, "x"]},
+    "a_arr": ["x", "it's"],
+    "a_empty": [],
+    "a_nested": [[1, 2], [3, 4]],
+}
+
+
+def _same(got: Any, want: Any) -> bool:
+    if isinstance(want, float) and math.isnan(want):
+        return isinstance(got, float) and math.isnan(got)
+    if isinstance(want, Decimal):
+        return isinstance(got, Decimal) and str(got) == str(want)  # same value and scale
+    return type(got) is type(want) and bool(got == want)
+
+
+def test_python_literal_defaults_mean_the_same_value_in_postgres(
+    declare: Declared, dibs_conn: psycopg.Connection[Any]
+) -> None:
+    t = table(declare(LITERALS), "defaults")
+    assert {c.name for c in t.columns} == set(EXPECTED_VALUES)
+    columns = []
+    for c in t.columns:
+        assert c.default is not None, c.name
+        columns.append(
+            sql.SQL("{} {} DEFAULT {}").format(
+                sql.Identifier(c.name), sql.SQL(c.type), sql.SQL(c.default)  # type: ignore[arg-type]
+            )
+        )
+    dibs_conn.execute(sql.SQL("CREATE TABLE defaults ({})").format(sql.SQL(", ").join(columns)))
+    with dibs_conn.cursor(row_factory=dict_row) as cur:
+        row = cur.execute("INSERT INTO defaults DEFAULT VALUES RETURNING *").fetchone()
+    assert row is not None
+    wrong = {k: (row[k], v) for k, v in EXPECTED_VALUES.items() if not _same(row[k], v)}
+    assert wrong == {}
+
+
+# -- the example project ------------------------------------------------------------------
+
+SHOP = Path(__file__).resolve().parents[2] / "examples" / "shop"
+
+
+def test_shop_example_loads_with_its_configured_module(monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tomllib.loads((SHOP / "pyproject.toml").read_text(encoding="utf-8"))
+    monkeypatch.syspath_prepend(str(SHOP))
+    schema = load_schema([config["tool"]["dibs"]["schema"]])
+    assert {t.qualified_name for t in schema.tables} == {
+        "shop.customers", "shop.addresses", "shop.categories", "shop.products", "shop.orders",
+        "shop.order_lines", "shop.payments", "shop.warehouses", "shop.stock",
+        "shop.stock_moves", "audit.events",
+    }
+    assert schema.schemas == ("audit", "shop")
+    assert [(e.schema, e.name) for e in schema.enums] == [
+        ("shop", "order_status"), ("shop", "payment_method"),
+    ]
+    shop = {t.name: t for t in schema.tables if t.schema == "shop"}
+    lines = shop["order_lines"]
+    assert lines.primary_key == model.PrimaryKey("order_lines_pkey", ("order_id", "line_no"))
+    assert col(lines, "line_total").generated == expr("quantity * unit_price")
+    refs = {(t.name, f.ref_table) for t in shop.values() for f in t.foreign_keys}
+    assert {("customers", "addresses"), ("addresses", "customers")} <= refs  # the cycle
+    assert ("categories", "categories") in refs  # self-reference
+    products = {i.name: i for i in shop["products"].indexes}
+    assert products["products_attributes_idx"].method == "gin"
+    orders = {i.name: i for i in shop["orders"].indexes}
+    assert orders["orders_open_by_customer_idx"].where == expr("status <> 'cancelled'")
+    assert col(shop["orders"], "status").type == "shop.order_status"
+    assert col(shop["orders"], "id").type == "uuid"

@@ -146,6 +146,119 @@ CASES = [
         ("bare name", "pending", "column reference"),
     ),
     Case(
+        "default-reads-a-column",
+        "\n@dibs.table\nclass Thing:\n    price: int\n"
+        '    twice: Annotated[int, dibs.default("price * 2")]\n',
+        "twice: Annotated",
+        ("default of 'twice'", "price", "column references"),
+    ),
+    Case(
+        "default-python-value-unsupported",
+        "\n@dibs.table\nclass Thing:\n    ratio: float = 1j\n",
+        "ratio: float",
+        ("default of 'ratio'", "complex"),
+    ),
+    Case(
+        "check-reads-unknown-column",
+        '\n@dibs.table(checks=[\n    dibs.check("prize > 0"),\n])\n'
+        "class Thing:\n    price: int\n",
+        'dibs.check("prize > 0")',
+        ("check thing_prize_check", "unknown column", "prize"),
+    ),
+    Case(
+        "index-expression-reads-unknown-column",
+        '\n@dibs.table(indexes=[\n    dibs.index("lower(emial)"),\n])\n'
+        "class Thing:\n    email: str\n",
+        'dibs.index("lower(emial)")',
+        ("index thing_lower_idx", "unknown column", "emial"),
+    ),
+    Case(
+        "index-column-unknown",
+        '\n@dibs.table(indexes=[\n    dibs.index("emial"),\n])\n'
+        "class Thing:\n    email: str\n",
+        'dibs.index("emial")',
+        ("unknown column", "emial"),
+    ),
+    Case(
+        "partial-index-reads-unknown-column",
+        '\n@dibs.table(indexes=[\n    dibs.index("email", where="not deleted"),\n])\n'
+        "class Thing:\n    email: str\n",
+        'where="not deleted"',
+        ("unknown column", "deleted"),
+    ),
+    Case(
+        "generated-reads-unknown-column",
+        "\n@dibs.table\nclass Thing:\n    price: int\n"
+        '    total: Annotated[int, dibs.generated("price * qty")]\n',
+        "total: Annotated",
+        ("generated column total", "unknown column", "qty"),
+    ),
+    Case(
+        "duplicate-constraint-name-on-one-table",
+        '\n@dibs.table\nclass Thing:\n    a: Annotated[int, dibs.unique(name="thing_rule")]\n'
+        '    b: int\n\n    c: Annotated[int, dibs.check("c > 0", name="thing_rule")]\n',
+        "class Thing:",
+        ("thing_rule", "twice"),
+    ),
+    Case(
+        "fk-to-table-without-primary-key",
+        '\n@dibs.table(name="kinds")\nclass Kind:\n    code: str\n'
+        "\n@dibs.table\nclass Thing:\n"
+        '    kind: Annotated[str, dibs.fk("kinds")]\n',
+        'dibs.fk("kinds")',
+        ("kinds", "no primary key"),
+    ),
+    Case(
+        "fk-column-count-differs",
+        '\n@dibs.table(name="kinds", primary_key=("a", "b"))\nclass Kind:\n    a: int\n    b: int\n'
+        '\n@dibs.table(foreign_keys=[\n    dibs.foreign_key(("x",), "kinds", ("a", "b")),\n])\n'
+        "class Thing:\n    x: int\n",
+        "dibs.foreign_key(",
+        ("1 columns but references 2",),
+    ),
+    Case(
+        "fk-unknown-action",
+        USERS + "\n@dibs.table\nclass Post:\n"
+        '    author_id: Annotated[int, dibs.fk("users.id", on_delete="explode")]\n',
+        'on_delete="explode"',
+        ("unknown foreign key action", "explode"),
+    ),
+    Case(
+        "enum-class-is-not-a-table",
+        "\nclass Colour(enum.Enum):\n    RED = 1\n"
+        "\n@dibs.table\nclass Thing:\n    id: Annotated[int, dibs.fk(Colour)]\n",
+        "dibs.fk(Colour)",
+        ("Colour is not a dibs table",),
+    ),
+    Case(
+        "two-enums-one-type",
+        '\n@dibs.enum(name="colour")\nclass Colour(enum.Enum):\n    RED = "red"\n'
+        '\n@dibs.enum(schema="public", name="colour")\nclass Color(enum.Enum):\n    BLUE = "blue"\n'
+        "\n@dibs.table\nclass Thing:\n    a: Colour\n    b: Color\n",
+        '@dibs.enum(schema="public", name="colour")',
+        ("two Enum classes", "public.colour", "Colour", "Color"),
+    ),
+    Case(
+        "enum-named-like-a-table",
+        '\n@dibs.enum(name="things")\nclass Kind(enum.Enum):\n    A = "a"\n'
+        '\n@dibs.table(name="things")\nclass Thing:\n    kind: Kind\n',
+        '@dibs.enum(name="things")',
+        ("enum type 'things'", "table things"),
+    ),
+    Case(
+        "sequence-named-like-an-index",
+        '\n@dibs.table\nclass Thing:\n    code: Annotated[str, dibs.unique]\n'
+        '\ndibs.sequence("thing_code_key")\n',
+        'dibs.sequence("thing_code_key")',
+        ("sequence 'thing_code_key'", "constraint thing_code_key"),
+    ),
+    Case(
+        "import-fails-inside-the-standard-library",
+        USERS + '\nimport json\nSETTINGS = json.loads("{")\n',
+        'json.loads("{")',
+        ("failed to import", "JSONDecodeError"),
+    ),
+    Case(
         "import-fails",
         USERS + "\nRATE = 1 / 0\n",
         "RATE = 1 / 0",
@@ -159,9 +272,6 @@ CASES = [
     ),
 ]
 
-# Cases the library does not yet report well: the lead fixes them (see the report).
-# Under `from __future__ import annotations` a marker called inside Annotated[...]
-# (dibs.fk, dibs.check) runs in get_type_hints' eval, so it records <string>:1.
 
 def _params() -> list[object]:
     return [pytest.param(case, id=case.id) for case in CASES]
@@ -176,14 +286,17 @@ def _line(path: Path, fragment: str) -> int:
     return hits[0]
 
 
+@pytest.mark.parametrize("postponed", [True, False], ids=["postponed", "eager"])
 @pytest.mark.parametrize("case", _params())
 def test_library_raises_with_file_and_line(
-    case: Case, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    case: Case, postponed: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Same file and line whether or not the module postpones its annotations."""
     monkeypatch.syspath_prepend(str(tmp_path))
     name = f"bad_{uuid.uuid4().hex}"
     path = tmp_path / f"{name}.py"
-    path.write_text(HEADER + textwrap.dedent(case.source), encoding="utf-8")
+    header = HEADER if postponed else HEADER.replace("from __future__ import annotations\n", "")
+    path.write_text(header + textwrap.dedent(case.source), encoding="utf-8")
     with pytest.raises(DeclarationError) as caught:
         load_schema([name])
     exc = caught.value
