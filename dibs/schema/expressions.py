@@ -246,9 +246,16 @@ def _normalize(node: Any) -> Any:
     ):
         node.funcname = node.funcname[1:]
     if isinstance(node, ast.BoolExpr):
+        from pglast.enums import BoolExprType
+
         args: list[Any] = []
         for arg in _normalize(node.args):
-            if isinstance(arg, ast.BoolExpr) and arg.boolop == node.boolop:
+            # AND/OR nest associatively; NOT (NOT x) is not NOT x.
+            if (
+                isinstance(arg, ast.BoolExpr)
+                and arg.boolop == node.boolop
+                and node.boolop != BoolExprType.NOT_EXPR
+            ):
                 args.extend(arg.args)
             else:
                 args.append(arg)

@@ -138,6 +138,8 @@ def _catalog_type(name: str, mods: list[int]) -> str:
         mods = [1]
     if name in ("bit",) and not mods:
         mods = [1]
+    if name == "numeric" and len(mods) == 1:
+        mods = [mods[0], 0]  # Postgres stores numeric(p) as numeric(p,0)
     if mods:
         return f"{base}({','.join(str(m) for m in mods)})"
     return base
