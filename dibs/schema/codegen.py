@@ -155,8 +155,9 @@ def _column_line(
     return f"    {attr}: {ann}"
 
 
-def _ref(schema: str, table: str, columns: Iterable[str] = ()) -> str:
-    parts = ([] if schema == "public" else [schema]) + [table, *columns]
+def _ref(owner: str, schema: str, table: str, columns: Iterable[str] = ()) -> str:
+    """A foreign-key target; qualified unless both sides are in ``public`` (never ambiguous)."""
+    parts = ([] if schema == owner == "public" else [schema]) + [table, *columns]
     return ".".join(parts)
 
 
@@ -187,7 +188,7 @@ def _fk_options(table: Table, fk: ForeignKey) -> list[str]:
 
 
 def _fk_marker(table: Table, fk: ForeignKey) -> str:
-    args = [_py(_ref(fk.ref_schema, fk.ref_table, fk.ref_columns))]
+    args = [_py(_ref(table.schema, fk.ref_schema, fk.ref_table, fk.ref_columns))]
     return f"dibs.fk({', '.join(args + _fk_options(table, fk))})"
 
 
@@ -272,7 +273,7 @@ def _table_kwargs(table: Table, inline_fks: set[str]) -> list[str]:
                 + ", ".join(
                     [
                         _py(tuple(fk.columns)),
-                        _py(_ref(fk.ref_schema, fk.ref_table)),
+                        _py(_ref(table.schema, fk.ref_schema, fk.ref_table)),
                         _py(tuple(fk.ref_columns)),
                         *_fk_options(table, fk),
                     ]
@@ -345,8 +346,9 @@ def generate_python(schema: Schema) -> str:
     parts: list[str] = []
     for e in schema.enums:
         cls = _enum_class_name(e, used)
-        qualified = e.name if e.schema == "public" else f"{e.schema}.{e.name}"
-        from dibs.schema.types import canonical_type
+        from dibs.schema.types import canonical_type, quote_ident
+
+        qualified = quote_ident(e.name)
 
         enum_names[canonical_type(qualified if e.schema == "public" else _quoted(e))] = cls
         enum_names[canonical_type(qualified if e.schema == "public" else _quoted(e)) + "[]"] = (
