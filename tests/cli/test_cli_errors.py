@@ -83,3 +83,18 @@ def test_sql_apply_then_inspect_round_trip(
     from dibs.schema.canonical import fingerprint, from_json
 
     assert fingerprint(from_json(inspected.stdout)) == fingerprint(from_json(declared.stdout))
+
+
+def test_sql_apply_refuses_a_database_that_differs(
+    tmp_path: Path, run_dibs: Runner, dibs_db_url: str
+) -> None:
+    import psycopg
+
+    with psycopg.connect(dibs_db_url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE other_table (id int)")
+    project = write_project(tmp_path / "p", GOOD)
+    result = run_dibs("sql", "--apply", "-d", dibs_db_url, cwd=project)
+    assert_user_error(result, "1 tables")
+    with psycopg.connect(dibs_db_url, autocommit=True) as conn:
+        found = conn.execute("SELECT to_regclass('users') IS NULL").fetchone()
+    assert found == (True,), "nothing may be created when --apply refuses"
