@@ -15,43 +15,100 @@ See docs/declaring.md for every marker.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from dibs.errors import DibsError
-from dibs.schema.markers import (
-    char,
-    check,
-    collate,
-    column,
-    comment,
-    default,
-    domain,
-    enum,
-    exclude,
-    extension,
-    fk,
-    foreign_key,
-    generated,
-    hidden,
-    identity,
-    index,
-    integer,
-    json,
-    label,
-    long_text,
-    naive,
-    namespace,
-    numeric,
-    pk,
-    real,
-    renamed_from,
-    sequence,
-    smallint,
-    sql_type,
-    table,
-    text,
-    timestamp,
-    unique,
-    varchar,
+
+if TYPE_CHECKING:
+    from dibs.schema.markers import (
+        char,
+        check,
+        collate,
+        column,
+        comment,
+        default,
+        domain,
+        enum,
+        exclude,
+        extension,
+        fk,
+        foreign_key,
+        generated,
+        hidden,
+        identity,
+        index,
+        integer,
+        json,
+        label,
+        long_text,
+        naive,
+        namespace,
+        numeric,
+        pk,
+        real,
+        renamed_from,
+        sequence,
+        smallint,
+        sql_type,
+        table,
+        text,
+        timestamp,
+        unique,
+        varchar,
+    )
+
+# The markers are imported on first use (PEP 562) so that commands which never
+# read a declaration (``dibs check`` on a cache hit, ``dibs log``) do not pay
+# for building the model's classes.
+_MARKERS = frozenset(
+    {
+        "char",
+        "check",
+        "collate",
+        "column",
+        "comment",
+        "default",
+        "domain",
+        "enum",
+        "exclude",
+        "extension",
+        "fk",
+        "foreign_key",
+        "generated",
+        "hidden",
+        "identity",
+        "index",
+        "integer",
+        "json",
+        "label",
+        "long_text",
+        "naive",
+        "namespace",
+        "numeric",
+        "pk",
+        "real",
+        "renamed_from",
+        "sequence",
+        "smallint",
+        "sql_type",
+        "table",
+        "text",
+        "timestamp",
+        "unique",
+        "varchar",
+    }
 )
+
+
+def __getattr__(name: str) -> Any:
+    if name in _MARKERS:
+        from dibs.schema import markers
+
+        value = getattr(markers, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'dibs' has no attribute {name!r}")
+
 
 __all__ = [
     "DibsError",

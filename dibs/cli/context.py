@@ -9,9 +9,9 @@ so on stderr, so a user always knows which server a command touched.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -21,7 +21,14 @@ if TYPE_CHECKING:
     from dibs.config import Config
     from dibs.schema.model import Schema
 
-__all__ = ["database_option", "declared_schema", "open_database", "project_config"]
+__all__ = [
+    "database_option",
+    "declared_schema",
+    "format_option",
+    "open_database",
+    "project_config",
+    "rename_options",
+]
 
 database_option = click.option(
     "-d",
@@ -41,6 +48,26 @@ format_option = click.option(
     show_default=True,
     help="Output format.",
 )
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def rename_options(fn: F) -> F:
+    """``--rename`` / ``--no-rename``: decide rename candidates on the command line."""
+    fn = click.option(
+        "--no-rename",
+        "no_renames",
+        multiple=True,
+        metavar="TABLE.OLD",
+        help="Treat a proposed rename as drop + add (repeatable; the old data is dropped).",
+    )(fn)
+    return click.option(
+        "--rename",
+        "renames",
+        multiple=True,
+        metavar="TABLE.OLD=NEW",
+        help="Treat a proposed rename as one (repeatable; also OLD_TABLE=NEW_TABLE).",
+    )(fn)
 
 
 def project_config(database_url: str | None = None, *, require_project: bool = True) -> Config:

@@ -16,7 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from dibs.cli.context import database_option, declared_schema, open_database, project_config
+from dibs.cli.context import (
+    database_option,
+    declared_schema,
+    open_database,
+    project_config,
+    rename_options,
+)
 from dibs.errors import EXIT_DIFFERENT, EXIT_OK, DibsError, UsageError
 
 if TYPE_CHECKING:
@@ -51,20 +57,7 @@ class _Sides:
     show_default=True,
     help="Output format.",
 )
-@click.option(
-    "--rename",
-    "renames",
-    multiple=True,
-    metavar="TABLE.OLD=NEW",
-    help="Treat a proposed rename as one (repeatable; also OLD_TABLE=NEW_TABLE).",
-)
-@click.option(
-    "--no-rename",
-    "no_renames",
-    multiple=True,
-    metavar="TABLE.OLD",
-    help="Treat a proposed rename as drop + add (repeatable; the old data is dropped).",
-)
+@rename_options
 @click.option(
     "--ignore-unmanaged",
     is_flag=True,

@@ -90,7 +90,8 @@ def _ensure_database(admin_url: str, target: str) -> None:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(target)))
 
 
-def _with_database(url: str, database: str) -> str:
+def with_database(url: str, database: str) -> str:
+    """Return ``url`` pointing at ``database`` on the same server."""
     from psycopg import conninfo
 
     params = conninfo.conninfo_to_dict(url)
@@ -144,7 +145,9 @@ def start_local_cluster(data_dir: Path, socket_dir: Path) -> str:
                 "--no-sync",
             ]
         )
-    if not (data_dir / "postmaster.pid").exists():
+    if not _running(data_dir):
+        # A postmaster.pid left by a machine restart names a dead process;
+        # pg_ctl removes it itself once it sees the process is gone.
         _run_as_postgres(
             [
                 "pg_ctl",
@@ -181,7 +184,7 @@ def start(root: Path) -> str:
         else:
             admin = start_local_cluster(data_dir, _socket_dir(root))
         _ensure_database(admin, DATABASE)
-    return _with_database(admin, DATABASE)
+    return with_database(admin, DATABASE)
 
 
 def url(root: Path) -> str:

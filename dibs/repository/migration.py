@@ -7,6 +7,7 @@ A migration is a SQL file whose first lines are a header in SQL comments::
     -- fingerprint: 9ab2…   (schema fingerprint after this migration)
     -- message: add posts
     -- transaction: true
+    -- kind: generated       (optional; "manual" for hand-written migrations)
 
 followed by a blank line and the SQL body. The id of a migration is the
 SHA-256 of its *normalised* text: line endings become ``\\n``, trailing
@@ -40,7 +41,7 @@ __all__ = [
 
 ROOT = "root"
 MAGIC = "-- dibs migration"
-_FIELD = re.compile(r"^-- (parent|fingerprint|message|transaction): ?(.*)$")
+_FIELD = re.compile(r"^-- (parent|fingerprint|message|transaction|kind): ?(.*)$")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 REQUIRED = ("parent", "fingerprint", "message", "transaction")
 
@@ -78,6 +79,7 @@ class Migration:
     transactional: bool
     body: str
     body_line: int
+    manual: bool = False
 
     @property
     def name(self) -> str:
@@ -131,6 +133,8 @@ def parse_migration(path: Path, text: str | None = None) -> Migration:
         raise _header_error(path, 3, f"has an invalid fingerprint {fingerprint!r}")
     if fields["transaction"] not in ("true", "false"):
         raise _header_error(path, 5, "says 'transaction:' neither true nor false")
+    if fields.get("kind", "generated") not in ("generated", "manual"):
+        raise _header_error(path, 6, "says 'kind:' neither generated nor manual")
     return Migration(
         path=path,
         id=hashlib.sha256(norm.encode()).hexdigest(),
@@ -140,22 +144,30 @@ def parse_migration(path: Path, text: str | None = None) -> Migration:
         transactional=fields["transaction"] == "true",
         body="\n".join(lines[body_index:]),
         body_line=body_index + 1,
+        manual=fields.get("kind") == "manual",
     )
 
 
 def render_migration(
-    *, parent: str, fingerprint: str, message: str, body: str, transactional: bool = True
+    *,
+    parent: str,
+    fingerprint: str,
+    message: str,
+    body: str,
+    transactional: bool = True,
+    manual: bool = False,
 ) -> str:
     """Return the normalised text of a new migration."""
-    header = "\n".join(
-        [
-            MAGIC,
-            f"-- parent: {parent}",
-            f"-- fingerprint: {fingerprint}",
-            f"-- message: {' '.join(message.split())}",
-            f"-- transaction: {'true' if transactional else 'false'}",
-        ]
-    )
+    fields = [
+        MAGIC,
+        f"-- parent: {parent}",
+        f"-- fingerprint: {fingerprint}",
+        f"-- message: {' '.join(message.split())}",
+        f"-- transaction: {'true' if transactional else 'false'}",
+    ]
+    if manual:
+        fields.append("-- kind: manual")
+    header = "\n".join(fields)
     return normalise(f"{header}\n\n{body}")
 
 
