@@ -112,3 +112,13 @@ def load_config(
         ),
         pyproject=path,
     )
+
+
+def private_dir(root: Path) -> Path:
+    """The project's ``.dibs/`` folder (embedded server, caches), created git-ignored."""
+    folder = root / ".dibs"
+    folder.mkdir(exist_ok=True)
+    ignore = folder / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("*\n")
+    return folder

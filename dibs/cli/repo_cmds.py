@@ -50,8 +50,10 @@ class DataLossRefused(DibsError):
 
 def _cache_dir(config: Config) -> Path:
     """Where check caches parse results: ``$DIBS_CACHE_DIR`` (the git hook) or ``.dibs/cache``."""
+    from dibs.config import private_dir
+
     env = os.environ.get("DIBS_CACHE_DIR")
-    return Path(env) if env else config.root / ".dibs" / "cache"
+    return Path(env) if env else private_dir(config.root) / "cache"
 
 
 # -- generate ------------------------------------------------------------------
@@ -206,7 +208,7 @@ def check_cmd(database_url: str | None, fmt: str, base: str | None, no_cache: bo
 
     config = project_config(database_url)
     chain, problems = inspect_chain(config.migrations_dir)
-    problems = [_explain_edit(chain, p) for p in problems]
+    problems = [_relative(_explain_edit(config, chain, p), config.root) for p in problems]
     fingerprints = None if no_cache else FingerprintCache(_cache_dir(config) / "fingerprints.json")
     if not problems:
         problem = schema_problem(chain, fingerprints)
@@ -247,15 +249,38 @@ def check_cmd(database_url: str | None, fmt: str, base: str | None, no_cache: bo
     click.get_current_context().exit(code)
 
 
-def _explain_edit(chain: Chain, problem: Problem) -> Problem:
-    """Say whether an edited migration's change is cosmetic or changes behaviour (from git)."""
+def _relative(problem: Problem, root: Path) -> Problem:
+    """Name files relative to the project (the hook checks a temporary copy of it)."""
+    from dataclasses import replace
+
+    location = problem.location
+    if location is None or not Path(location.file).is_absolute():
+        return problem
+    try:
+        shown = Path(location.file).relative_to(root)
+    except ValueError:
+        return problem
+    hint = problem.hint.replace(str(root) + os.sep, "") if problem.hint else None
+    return replace(problem, location=replace(location, file=str(shown)), hint=hint)
+
+
+def _explain_edit(config: Config, chain: Chain, problem: Problem) -> Problem:
+    """Say whether an edited migration's change is cosmetic or changes behaviour (from git).
+
+    The git hook checks a temporary copy of the staged files and names the
+    real work tree in ``$DIBS_WORKTREE``, where git can find the history.
+    """
     from dataclasses import replace
 
     from dibs.repository.history import edit_kind
 
     if problem.kind != "edited" or problem.path is None:
         return problem
-    kind = edit_kind(problem.path, chain.recorded.get(problem.path.name, ""))
+    worktree = os.environ.get("DIBS_WORKTREE")
+    history_path = problem.path
+    if worktree:
+        history_path = Path(worktree) / problem.path.relative_to(config.root)
+    kind = edit_kind(history_path, chain.recorded.get(problem.path.name, ""), current=problem.path)
     if kind == "cosmetic":
         detail = "the change is cosmetic: the same statements after parsing"
     elif kind == "behaviour":

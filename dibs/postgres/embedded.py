@@ -42,12 +42,9 @@ class EmbeddedStatus:
 
 
 def _dibs_dir(root: Path) -> Path:
-    folder = root / ".dibs"
-    folder.mkdir(exist_ok=True)
-    ignore = folder / ".gitignore"
-    if not ignore.exists():
-        ignore.write_text("*\n")
-    return folder
+    from dibs.config import private_dir
+
+    return private_dir(root)
 
 
 @contextmanager

@@ -202,12 +202,14 @@ def original_text(path: Path, recorded_id: str) -> str | None:
     return None
 
 
-def edit_kind(path: Path, recorded_id: str) -> str | None:
+def edit_kind(path: Path, recorded_id: str, *, current: Path | None = None) -> str | None:
     """How an edited migration differs from its recorded version.
 
     ``"cosmetic"`` when its header fields that matter and its statements are
     the same after parsing (layout, comments, message), ``"behaviour"``
-    otherwise, ``None`` when no committed version has the recorded id.
+    otherwise, ``None`` when no committed version has the recorded id. Git
+    history is looked up at ``path``; the edited text is read from
+    ``current`` when given (the hook's copy of the staged file).
     """
     from dibs.render.format import same_meaning
     from dibs.repository.migration import parse_migration
@@ -216,7 +218,7 @@ def edit_kind(path: Path, recorded_id: str) -> str | None:
     if old_text is None:
         return None
     old = parse_migration(path, old_text)
-    new = parse_migration(path)
+    new = parse_migration(current or path)
     same_header = (old.parent, old.fingerprint, old.transactional) == (
         new.parent,
         new.fingerprint,
