@@ -370,6 +370,14 @@ def _new_hazards(chain: Chain, base: str | None) -> list[dict[str, Any]]:
 
 
 def _print_check(report: dict[str, Any], problems: list[Problem], syntax: list[Any]) -> None:
+    if report["ok"] and not report["hazards"]:
+        # The pre-commit fast path: click's styling, without importing rich.
+        click.echo(
+            click.style("ok", fg="green", bold=True)
+            + f": {report['migrations']} migrations, chain intact, code matches the head",
+            color=None if not os.environ.get("NO_COLOR") else False,
+        )
+        return
     from rich.markup import escape
 
     from dibs.cli.output import err, out
