@@ -7,7 +7,11 @@ test server with ``dibs verify --dev-url``.
 
 from __future__ import annotations
 
+import json
 import subprocess
+from typing import Any
+
+import psycopg
 
 from tests.repository.conftest import REPO_ROOT, Project
 
@@ -146,7 +150,7 @@ def test_log_answers_which_migration_introduced_a_column(project: Project) -> No
     assert "add city" in log.stdout and "add column warehouses.city text" in log.stdout
     assert "initial" not in log.stdout
     whole = project.dibs("log", "--format", "json", "shop.warehouses")
-    assert [e["file"] for e in __import__("json").loads(whole.stdout)] == [
+    assert [e["file"] for e in json.loads(whole.stdout)] == [
         "0002_add_city.sql",
         "0001_initial.sql",
     ]
@@ -189,3 +193,69 @@ def test_hand_written_migration_seal_and_verify(project: Project) -> None:
     verify = project.dibs("verify", "--dev-url", project.server_url)
     assert verify.code == 1  # the chain replays fine; only the code differs
     assert "FAIL" not in verify.stdout
+
+
+def test_a_rename_says_why_in_the_migration(project: Project) -> None:
+    unrelated = WAREHOUSE_NAME.replace("name: str", "title: str", 1)
+    project.edit_schema(WAREHOUSE_NAME, unrelated)
+    guarded = project.dibs("generate", "retitle")
+    assert guarded.code == 2  # not similar enough to propose: drop + add, which loses data
+    assert "would lose data" in guarded.stderr and "drop column warehouses.name" in guarded.stderr
+    project.edit_schema(unrelated, WAREHOUSE_NAME.replace("name: str", "display_name: str", 1))
+    undecided = project.dibs("generate", "rename")
+    assert undecided.code == 2
+    assert "--rename shop.warehouses.name=display_name" in undecided.stderr
+    decided = project.dibs("generate", "rename", "--rename", "shop.warehouses.name=display_name")
+    assert decided.code == 0, decided.stderr
+    text = (project.migrations / "0002_rename.sql").read_text()
+    assert (
+        "-- 1. rename column warehouses.name to display_name\n--    why: decided with --rename"
+        in text
+    )
+    assert "RENAME COLUMN name TO display_name" in text
+    assert "DROP COLUMN" not in text
+    project.edit_schema(
+        "    display_name: str\n", '    label: Annotated[str, dibs.renamed_from("display_name")]\n'
+    )
+    hinted = project.dibs("generate", "relabel")
+    assert hinted.code == 0, hinted.stderr
+    text = (project.migrations / "0003_relabel.sql").read_text()
+    assert "--    why: renamed_from hint in the schema code" in text
+
+
+def test_check_reports_hazards_of_migrations_added_since_the_merge_base(
+    project: Project,
+) -> None:
+    project.git("checkout", "-q", "-b", "feature")
+    project.edit_schema(WAREHOUSE_NAME, WAREHOUSE_NAME.replace("    name: str\n", "", 1))
+    assert project.dibs("generate", "drop name", "--allow-data-loss").code == 0
+    report = project.dibs("check", "--format", "json")
+    assert report.code == 0
+    hazards = json.loads(report.stdout)["hazards"]
+    assert hazards == [{"file": "0002_drop_name.sql", "hazards": ["data loss"]}]
+    text = project.dibs("check")
+    assert "hazard 0002_drop_name.sql: data loss" in text.stderr
+    assert project.commit("drop").returncode == 0
+    # Against the branch itself nothing is new.
+    assert (
+        json.loads(project.dibs("check", "--format", "json", "--base", "feature").stdout)["hazards"]
+        == []
+    )
+
+
+def test_check_with_a_database_and_generate_from_it(project: Project, dibs_server: Any) -> None:
+    url = dibs_server.create_database()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute((project.migrations / "0001_initial.sql").read_text().encode())
+    assert project.dibs("check", "-d", url).code == 0
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("ALTER TABLE shop.warehouses ADD COLUMN manual_note text")
+    drifted = project.dibs("check", "-d", url)
+    assert drifted.code == 1
+    assert "the live database differs from the head migration" in drifted.stderr
+    assert "add column warehouses.manual_note text" in drifted.stderr
+    # --from-db diffs that database against the code: it proposes dropping the column.
+    from_db = project.dibs("generate", "cleanup", "--from-db", "-d", url, "--allow-data-loss")
+    assert from_db.code == 0, from_db.stderr
+    text = (project.migrations / "0002_cleanup.sql").read_text()
+    assert "ALTER TABLE shop.warehouses DROP COLUMN manual_note;" in text
