@@ -107,6 +107,10 @@ def __getattr__(name: str) -> Any:
         value = getattr(markers, name)
         globals()[name] = value
         return value
+    if name == "migrate":  # the subpackage, imported on first use like the markers
+        import importlib
+
+        return importlib.import_module("dibs.migrate")
     raise AttributeError(f"module 'dibs' has no attribute {name!r}")
 
 

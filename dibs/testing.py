@@ -218,3 +218,25 @@ def dibs_conn(dibs_db_url: str) -> Iterator[psycopg.Connection[Any]]:
     """An autocommit connection to a fresh, empty database."""
     with psycopg.connect(dibs_db_url, autocommit=True) as conn:
         yield conn
+
+
+@pytest.fixture
+def dibs_migrations_dir() -> Path:
+    """The project's migrations directory; override it in your conftest.py.
+
+    The default is ``migrations/`` under the working directory.
+    """
+    return Path.cwd() / "migrations"
+
+
+@pytest.fixture
+def dibs_migrated_db_url(dibs_server: TestServer, dibs_migrations_dir: Path) -> Iterator[str]:
+    """URL of a fresh database migrated to the head of ``dibs_migrations_dir``, dropped after."""
+    from dibs.migrate import migrate
+
+    url = dibs_server.create_database()
+    try:
+        migrate(url, dibs_migrations_dir)
+        yield url
+    finally:
+        dibs_server.drop_database(url)

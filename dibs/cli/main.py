@@ -43,14 +43,16 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from dibs.cli import db, diff_cmd, repo_cmds, schema_cmds
+    from dibs.cli import db, diff_cmd, migrate_cmds, repo_cmds, schema_cmds
 
     cli.add_command(schema_cmds.schema_cmd)
     cli.add_command(schema_cmds.sql_cmd)
     cli.add_command(schema_cmds.inspect_cmd)
     cli.add_command(db.db_group)
     cli.add_command(diff_cmd.diff_cmd)
-
+    cli.add_command(migrate_cmds.migrate_cmd)
+    cli.add_command(migrate_cmds.status_cmd)
+    cli.add_command(migrate_cmds.baseline_cmd)
     cli.add_command(repo_cmds.generate_cmd)
     cli.add_command(repo_cmds.check_cmd)
     cli.add_command(repo_cmds.log_cmd)

@@ -53,11 +53,12 @@ def validate(sql: str, *, file: str | None = None, first_line: int = 1) -> list[
     Raises:
         SqlSyntaxError: the script does not parse; carries file, line and column.
     """
-    from pglast import parse_sql
-    from pglast.parser import ParseError
+    from pglast.parser import ParseError, split
 
     try:
-        raw = parse_sql(sql)
+        # split() runs the real parser but builds no Python syntax tree: validating a
+        # thousand generated statements costs milliseconds, not a tenth of a second.
+        slices = split(sql, with_parser=True, only_slices=True)
     except ParseError as exc:
         message = str(exc.args[0]) if exc.args else "syntax error"
         offset = _error_offset(sql, exc.args[1] if len(exc.args) > 1 else None)
@@ -70,13 +71,10 @@ def validate(sql: str, *, file: str | None = None, first_line: int = 1) -> list[
             hint="fix the SQL at that position (it is checked with Postgres's own parser)",
         ) from exc
     statements: list[Statement] = []
-    for item in raw:
-        start = item.stmt_location or 0
-        end = start + item.stmt_len if item.stmt_len else len(sql)
-        chunk = sql[start:end]
-        offset = start + len(chunk) - len(chunk.lstrip())
-        line, column = line_column(sql, offset, first_line=first_line)
-        statements.append(Statement(chunk.strip(), line, column, offset))
+    for piece in slices:
+        start = piece.start or 0
+        line, column = line_column(sql, start, first_line=first_line)
+        statements.append(Statement(sql[piece].strip(), line, column, start))
     return statements
 
 

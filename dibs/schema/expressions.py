@@ -119,6 +119,12 @@ def referenced_columns(sql: str) -> list[str]:
     >>> referenced_columns("a > b and lower(c) = 'x'")
     ['a', 'b', 'c']
     """
+    return list(_referenced_columns(sql))
+
+
+@lru_cache(maxsize=16384)
+def _referenced_columns(sql: str) -> tuple[str, ...]:
+    """Cached: the diff and the planner ask about the same expressions many times."""
     found: list[str] = []
 
     def walk(node: Any) -> None:
@@ -133,7 +139,7 @@ def referenced_columns(sql: str) -> list[str]:
             walk(child)
 
     walk(_parse(sql))
-    return found
+    return tuple(found)
 
 
 def _children(node: Any) -> list[Any]:
@@ -186,8 +192,26 @@ def _strip_cast(node: Any) -> Any:
             return number
     if isinstance(arg, ast.A_Const | ast.ColumnRef | ast.A_ArrayExpr):
         return arg
+    if _type_name(node.typeName) in _NUMERIC_TYPES and _is_arithmetic(arg):
+        # Postgres coerces an integer sum to the column's bigint with an implicit cast.
+        return arg
     node.arg = arg
     return node
+
+
+_ARITHMETIC = frozenset({"+", "-", "*", "/", "%"})
+
+
+def _is_arithmetic(node: Any) -> bool:
+    from pglast.enums import A_Expr_Kind
+
+    ast = _pglast_ast()
+    return (
+        isinstance(node, ast.A_Expr)
+        and node.kind == A_Expr_Kind.AEXPR_OP
+        and len(node.name) == 1
+        and node.name[0].sval in _ARITHMETIC
+    )
 
 
 def _normalize_a_expr(node: Any) -> Any:

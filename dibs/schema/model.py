@@ -20,8 +20,9 @@ difference is not a schema difference.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Any, Literal
 
 from dibs.errors import SourceLocation
 
@@ -61,6 +62,14 @@ FkAction = Literal["NO ACTION", "RESTRICT", "CASCADE", "SET NULL", "SET DEFAULT"
 FkMatch = Literal["SIMPLE", "FULL"]
 
 DEFAULT_SCHEMA = "public"
+
+
+def _table_key(table: Table) -> tuple[str, str]:
+    return (table.schema, table.name)
+
+
+def _sorted_by_name(items: tuple[Any, ...]) -> bool:
+    return all(items[i].name <= items[i + 1].name for i in range(len(items) - 1))
 
 
 def _no_empty_comment(obj: object) -> None:
@@ -252,7 +261,22 @@ class Table:
         return None
 
     def normalized(self) -> Table:
-        """Return this table with every collection sorted by name."""
+        """Return this table with every collection sorted by name (itself when it already is).
+
+        Returning ``self`` keeps ``Schema.normalized`` cheap on large schemas:
+        the planner's simulation normalises after every operation.
+        """
+        if all(
+            _sorted_by_name(items)
+            for items in (
+                self.uniques,
+                self.foreign_keys,
+                self.checks,
+                self.exclusions,
+                self.indexes,
+            )
+        ):
+            return self
         return replace(
             self,
             uniques=tuple(sorted(self.uniques, key=lambda c: c.name)),
@@ -411,6 +435,12 @@ class Schema:
         return replace(self, unmanaged=())
 
     def table(self, name: str, schema: str = DEFAULT_SCHEMA) -> Table | None:
+        # Tables are sorted by key once normalized: bisect first, scan as a fallback
+        # for a schema built without ``build``/``normalized``.
+        key = (schema, name)
+        i = bisect.bisect_left(self.tables, key, key=_table_key)
+        if i < len(self.tables) and self.tables[i].key == key:
+            return self.tables[i]
         for t in self.tables:
             if t.name == name and t.schema == schema:
                 return t
