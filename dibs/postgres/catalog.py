@@ -6,8 +6,10 @@ deptype ``'e'``). They are run with ``search_path`` set to ``public`` so the
 catalog's printing functions (``format_type``, ``pg_get_expr``…) spell public
 objects unqualified and every other object qualified, as the model does.
 
-Column names of constraints and indexes are resolved here, in SQL, so the
-Python side never needs a second lookup; catalog arrays come back as lists.
+Queries return catalog numbers where naming them in SQL would cost a lookup
+per row: the caller names constraint and index keys from the COLUMNS rows,
+collations from COLLATIONS and operator classes from OPCLASSES. Catalog
+arrays come back as lists, the index vectors as text.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from typing import LiteralString
 from psycopg import sql
 
 __all__ = [
+    "COLLATIONS",
+    "COLUMNS",
     "CONSTRAINTS",
     "ENUMS",
     "EXTENSIONS",
@@ -92,17 +96,13 @@ WHERE n.nspname = ANY(%(schemas)s) AND d.deptype IS DISTINCT FROM 'i' AND """
     + _NOT_EXTENSION_CLASS
 )
 
-# One row per column (a table without columns gives one row with attnum NULL).
+# One row per table; its columns come from COLUMNS.
 TABLES: LiteralString = (
     """
 SELECT c.oid, n.nspname, c.relname, td.description AS comment,
        CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS partition_by,
        CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END AS bound,
-       pn.nspname AS parent_schema, pc.relname AS parent_name,
-       a.attnum, a.attname, format_type(a.atttypid, a.atttypmod) AS type,
-       a.attnotnull, pg_get_expr(ad.adbin, ad.adrelid) AS expr,
-       a.attidentity, a.attgenerated, cd.description AS column_comment,
-       co.collname, con.nspname AS collation_schema
+       pn.nspname AS parent_schema, pc.relname AS parent_name
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_inherits inh ON c.relispartition AND inh.inhrelid = c.oid
@@ -110,17 +110,46 @@ LEFT JOIN pg_class pc ON pc.oid = inh.inhparent
 LEFT JOIN pg_namespace pn ON pn.oid = pc.relnamespace
 LEFT JOIN pg_description td
   ON td.objoid = c.oid AND td.classoid = 'pg_class'::regclass AND td.objsubid = 0
-LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-LEFT JOIN pg_attrdef ad ON ad.adrelid = c.oid AND ad.adnum = a.attnum
-LEFT JOIN pg_description cd
-  ON cd.objoid = c.oid AND cd.classoid = 'pg_class'::regclass AND cd.objsubid = a.attnum
-LEFT JOIN pg_type ty ON ty.oid = a.atttypid
-LEFT JOIN pg_collation co ON co.oid = a.attcollation AND a.attcollation <> ty.typcollation
-LEFT JOIN pg_namespace con ON con.oid = co.collnamespace
 WHERE c.relkind IN ('r', 'p') AND n.nspname = ANY(%(schemas)s) AND """
-    + _not_extension_member("pg_class", "c.oid")
-    + " ORDER BY n.nspname, c.relname, a.attnum"
+    + _NOT_EXTENSION_CLASS
+    + " ORDER BY n.nspname, c.relname"
 )
+
+# One row per column of the TABLES tables, in table then column order.
+# ``expr`` is the default (or the generation expression of a generated
+# column): a default cannot refer to columns, so it is printed without the
+# table as context (relation id 0), which saves opening it per column.
+# ``collation_oid`` is set only when the column's collation is not its
+# type's; ``attcollation`` is what an index key on the column defaults to.
+COLUMNS: LiteralString = (
+    """
+SELECT a.attrelid, a.attnum, a.attname, format_type(a.atttypid, a.atttypmod) AS type,
+       a.attnotnull,
+       CASE WHEN a.attgenerated = '' THEN pg_get_expr(ad.adbin, 0)
+            ELSE pg_get_expr(ad.adbin, ad.adrelid) END AS expr,
+       a.attidentity, a.attgenerated, cd.description AS comment,
+       CASE WHEN a.attcollation <> 0 AND a.attcollation <> ty.typcollation
+            THEN a.attcollation END AS collation_oid,
+       a.attcollation
+FROM pg_attribute a
+JOIN pg_class c ON c.oid = a.attrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+LEFT JOIN pg_description cd
+  ON cd.objoid = a.attrelid AND cd.classoid = 'pg_class'::regclass AND cd.objsubid = a.attnum
+LEFT JOIN pg_type ty ON ty.oid = a.atttypid
+WHERE a.attnum > 0 AND NOT a.attisdropped
+  AND c.relkind IN ('r', 'p') AND n.nspname = ANY(%(schemas)s) AND """
+    + _NOT_EXTENSION_CLASS
+    + " ORDER BY a.attrelid, a.attnum"
+)
+
+# Every collation with its schema (a few hundred rows at most): cheaper than
+# joining pg_collation into the per-column and per-index-key rows.
+COLLATIONS: LiteralString = """
+SELECT co.oid, co.collname::text, cn.nspname::text
+FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace
+"""
 
 # Column numbers (``keys``) are named from the TABLES rows by the caller; only
 # foreign keys to tables outside the selected schemas name their columns here.
@@ -153,26 +182,23 @@ WHERE con.contype IN ('p', 'u', 'f', 'c', 'x') AND c.relkind IN ('r', 'p')
 ORDER BY con.conrelid, con.conname
 """
 
-# ``defs`` holds the text of expression keys (NULL for plain columns).
+# ``defs`` holds the text of expression keys (NULL for plain columns; the
+# whole array is NULL when the index has no expression key).
+# ``collation_oids`` are the key collations, named by the caller. The four
+# vectors come as text (``'1 0 3'``): much cheaper to send and read than arrays.
 # Every index of the selected tables, including those backing a constraint
 # (their details complete exclusion and unique constraints); indexes attached
 # to a partitioned index (pg_inherits) belong to the parent and are left out.
+# Unordered: the caller sorts each table's indexes by name.
 _INDEXES: LiteralString = """
 SELECT i.indrelid, i.indexrelid, ic.relname AS name, am.amname, i.indisunique,
-       i.indnkeyatts, i.indkey::int2[] AS keys, i.indoption::int2[] AS options,
-       ARRAY(SELECT CASE WHEN i.indkey[k - 1] = 0
-                         THEN pg_get_indexdef(i.indexrelid, k, true) END
-             FROM generate_series(1, i.indnatts) k ORDER BY k) AS defs,
-       i.indclass::oid[] AS opclass_oids,
-       ARRAY(SELECT CASE WHEN u.coll = 0 OR u.coll = coalesce(
-                              (SELECT a.attcollation FROM pg_attribute a
-                               WHERE a.attrelid = i.indrelid AND a.attnum = i.indkey[u.pos - 1]
-                                 AND a.attnum > 0), 100)
-                         THEN NULL
-                         ELSE (SELECT co.collname::text FROM pg_collation co
-                               WHERE co.oid = u.coll) END
-             FROM unnest(i.indcollation::oid[]) WITH ORDINALITY u(coll, pos)
-             ORDER BY u.pos) AS collations,
+       i.indnkeyatts, i.indkey::text AS keys, i.indoption::text AS options,
+       CASE WHEN 0 = ANY(i.indkey::int2[]) THEN
+         ARRAY(SELECT CASE WHEN i.indkey[k - 1] = 0
+                           THEN pg_get_indexdef(i.indexrelid, k, true) END
+               FROM generate_series(1, i.indnatts) k ORDER BY k)
+       END AS defs,
+       i.indclass::text AS opclass_oids, i.indcollation::text AS collation_oids,
        pg_get_expr(i.indpred, i.indrelid) AS predicate,
        {nulls_not_distinct} AS nulls_not_distinct,
        d.description AS comment, con.contype AS constraint_type
@@ -188,7 +214,6 @@ LEFT JOIN pg_description d
   ON d.objoid = i.indexrelid AND d.classoid = 'pg_class'::regclass AND d.objsubid = 0
 WHERE c.relkind IN ('r', 'p') AND n.nspname = ANY(%(schemas)s)
   AND NOT EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = i.indexrelid)
-ORDER BY i.indrelid, ic.relname
 """
 
 
