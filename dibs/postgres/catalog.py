@@ -48,9 +48,11 @@ _NOT_EXTENSION_CLASS = _not_extension_member("pg_class", "c.oid")
 _NOT_EXTENSION_TYPE = _not_extension_member("pg_type", "t.oid")
 
 # User namespaces (the caller filters by ``schemas`` itself: this query defines them).
+# ``dibs`` holds the ledger of ``dibs migrate`` (docs/migrate.md): it is dibs's own
+# bookkeeping, never part of a user's schema, so no diff or fingerprint sees it.
 NAMESPACES: LiteralString = (
     "SELECT n.nspname FROM pg_namespace n"
-    " WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')"
+    " WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', 'dibs')"
     " AND n.nspname NOT LIKE 'pg\\_temp\\_%' AND n.nspname NOT LIKE 'pg\\_toast\\_temp\\_%'"
     " AND " + _not_extension_member("pg_namespace", "n.oid") + " ORDER BY n.nspname"
 )

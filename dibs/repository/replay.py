@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 
 __all__ = ["ReplayError", "Step", "apply_migration", "live_schema", "scratch_database"]
 
-LEDGER_SCHEMA = "dibs"
 
 
 class ReplayError(DibsError):
@@ -66,15 +65,10 @@ def scratch_database(admin_url: str) -> Iterator[str]:
 
 
 def live_schema(conn: psycopg.Connection[Any]) -> Schema:
-    """The managed schema of every user namespace except dibs's ledger."""
+    """The managed schema of the database (dibs's ledger schema is never read)."""
     from dibs.postgres.introspect import introspect
 
-    rows = conn.execute(
-        "SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%%'"
-        " AND nspname NOT IN ('information_schema', %s)",
-        (LEDGER_SCHEMA,),
-    ).fetchall()
-    return introspect(conn, schemas=[str(r[0]) for r in rows]).managed()
+    return introspect(conn).managed()
 
 
 def apply_migration(conn: psycopg.Connection[Any], migration: Migration) -> None:
