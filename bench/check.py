@@ -35,14 +35,9 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-from urllib.parse import urlsplit
-
-import psycopg
-from psycopg import sql
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -217,10 +212,15 @@ def django_models(tables: int, extras: int) -> str:
         t, name = _extra(step, tables)
         added.setdefault(t, []).append(name)
     for i in range(tables):
-        lines += ["", f"class T{i:04d}(models.Model):", "    id = models.BigAutoField(primary_key=True)"]
+        lines += [
+            "",
+            f"class T{i:04d}(models.Model):",
+            "    id = models.BigAutoField(primary_key=True)",
+        ]
         if i:
             lines.append(
-                f'    parent = models.ForeignKey("T{i - 1:04d}", null=True, on_delete=models.DO_NOTHING)'
+                f'    parent = models.ForeignKey("T{i - 1:04d}", null=True,'
+                " on_delete=models.DO_NOTHING)"
             )
         lines += [
             "    title = models.TextField()",
@@ -261,7 +261,9 @@ def build_django(root: Path, tables: int, migrations: int) -> None:
             ]
             if i:
                 fields.append(
-                    f'("parent", models.ForeignKey(null=True, on_delete=django.db.models.deletion.DO_NOTHING, to="app.t{i - 1:04d}"))'
+                    '("parent", models.ForeignKey(null=True,'
+                    " on_delete=django.db.models.deletion.DO_NOTHING,"
+                    f' to="app.t{i - 1:04d}"))'
                 )
             op = (
                 f'migrations.CreateModel(name="T{i:04d}", fields=[{", ".join(fields)}],'
@@ -294,7 +296,9 @@ def median_process(args: list[str], cwd: Path, runs: int, expect: int = 0) -> fl
         proc = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True)
         elapsed = time.perf_counter() - start
         if proc.returncode != expect:
-            raise SystemExit(f"{' '.join(args)} exited {proc.returncode}:\n{proc.stdout}{proc.stderr}")
+            raise SystemExit(
+                f"{' '.join(args)} exited {proc.returncode}:\n{proc.stdout}{proc.stderr}"
+            )
         return elapsed
 
     once()
@@ -313,12 +317,10 @@ def server(url: str | None) -> Iterator[str]:
 
 
 def database(admin_url: str) -> str:
-    name = f"bench_check_{uuid.uuid4().hex[:6]}"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    if "://" in admin_url:
-        return urlsplit(admin_url)._replace(path=f"/{name}").geturl()
-    return f"{admin_url} dbname={name}"
+    sys.path.insert(0, str(ROOT / "bench"))
+    from introspect import database as scratch  # type: ignore[import-not-found]
+
+    return str(scratch(admin_url, "check"))
 
 
 def main() -> None:
@@ -341,7 +343,9 @@ def main() -> None:
                 f"in {time.perf_counter() - t0:.0f} s; median of {args.runs} runs (whole process)"
             )
             py = sys.executable
-            dibs_warm = median_process([py, "-m", "dibs.cli.main", "check"], work / "dibs", args.runs)
+            dibs_warm = median_process(
+                [py, "-m", "dibs.cli.main", "check"], work / "dibs", args.runs
+            )
             dibs_cold = median_process(
                 [py, "-m", "dibs.cli.main", "check", "--no-cache"], work / "dibs", args.runs
             )

@@ -8,7 +8,8 @@ foreign key actions changed.
 
 Timed, median of ``--runs`` after a warm-up, connections opened beforehand:
 
-* dibs end to end: introspect A and B, ``diff``, ``plan``, render (with
+* dibs end to end: introspect A and B (side by side, as ``dibs diff --from
+  --to`` does), ``diff``, ``plan``, render (with
   pglast validation of every statement); and the diff + plan + render part alone;
 * migra end to end: ``Migration(A, B)`` (its schemainspect reads both),
   ``add_all_changes()``, ``sql``.
@@ -40,7 +41,7 @@ from introspect import build_generated, database, server  # type: ignore[import-
 
 from dibs.autogenerate import CannedQuestioner, diff  # noqa: E402
 from dibs.planner import plan  # noqa: E402
-from dibs.postgres.introspect import introspect  # noqa: E402
+from dibs.postgres.introspect import introspect, introspect_all  # noqa: E402
 from dibs.render.alter import render_plan  # noqa: E402
 from dibs.schema.model import Schema  # noqa: E402
 
@@ -118,9 +119,10 @@ def main() -> None:
             for stmt in changes(args.tables, args.share):
                 conn.execute(stmt)
                 altered += 1
-        with psycopg.connect(url_a, autocommit=True) as ca, psycopg.connect(
-            url_b, autocommit=True
-        ) as cb:
+        with (
+            psycopg.connect(url_a, autocommit=True) as ca,
+            psycopg.connect(url_b, autocommit=True) as cb,
+        ):
             a, b = introspect(ca), introspect(cb)
             statements = dibs_sql(a, b)
             # Proof the plan is right: apply it to a scratch copy of A.
@@ -132,7 +134,7 @@ def main() -> None:
                         cc.execute(stmt.encode())
                 assert introspect(cc).managed() == b.managed(), "dibs's plan did not reach B"
             part = median(lambda: dibs_sql(a, b), args.runs)
-            whole = median(lambda: dibs_sql(introspect(ca), introspect(cb)), args.runs)
+            whole = median(lambda: dibs_sql(*introspect_all([ca, cb])), args.runs)
         migra_t, migra_n = time_migra(url_a, url_b, args.runs)
     print(
         f"{args.tables} tables, {altered} ALTER statements on B; dibs plan: "
@@ -141,7 +143,8 @@ def main() -> None:
     )
     print(f"{'step':<40}{'median':>10}{'migra/dibs':>12}")
     print(f"{'dibs diff + plan + render':<40}{part * 1000:>8.0f}ms")
-    print(f"{'dibs end to end (introspect A and B)':<40}{whole * 1000:>8.0f}ms{migra_t / whole:>11.1f}x")
+    label = "dibs end to end (introspect A and B)"
+    print(f"{label:<40}{whole * 1000:>8.0f}ms{migra_t / whole:>11.1f}x")
     print(f"{'migra end to end':<40}{migra_t * 1000:>8.0f}ms")
 
 

@@ -24,6 +24,7 @@ extensions ``uuid-ossp`` and ``tablefunc`` and is skipped where they are missing
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import importlib
 import statistics
@@ -164,11 +165,27 @@ def server(url: str | None) -> Iterator[str]:
     yield str(srv.get_uri())
 
 
+_CREATED: list[tuple[str, str]] = []
+
+
 def database(admin_url: str, label: str) -> str:
+    """Create a scratch database (dropped by ``drop_databases`` at exit)."""
     name = f"bench_{label}_{uuid.uuid4().hex[:6]}".replace("-", "_")
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    if not _CREATED:
+        atexit.register(drop_databases)
+    _CREATED.append((admin_url, name))
     return urlsplit(admin_url)._replace(path=f"/{name}").geturl()
+
+
+def drop_databases() -> None:
+    """Drop every database ``database`` created (the server may be gone already)."""
+    while _CREATED:
+        admin_url, name = _CREATED.pop()
+        drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        with contextlib.suppress(psycopg.Error), psycopg.connect(admin_url, autocommit=True) as c:
+            c.execute(drop)
 
 
 def main() -> None:

@@ -83,7 +83,7 @@ def build_dibs_repo(server: TestServer, root: Path, count: int) -> None:
     (migrations / "dibs.lock").write_text(render_lock(entries, fp))
 
 
-_ENV_PY = '''
+_ENV_PY = """
 from alembic import context
 from sqlalchemy import create_engine
 
@@ -92,7 +92,7 @@ with create_engine(url).connect() as connection:
     context.configure(connection=connection, target_metadata=None)
     with context.begin_transaction():
         context.run_migrations()
-'''
+"""
 
 
 def build_alembic(root: Path, count: int) -> None:
@@ -123,8 +123,7 @@ def alembic_ini(root: Path, url: str) -> Path:
         sa_url = f"postgresql+psycopg://{user}@{host}:{port}/{db}"
     ini = root / f"alembic-{db}.ini"
     ini.write_text(
-        f"[alembic]\nscript_location = {root}\n"
-        f"sqlalchemy.url = {sa_url.replace('%', '%%')}\n"
+        f"[alembic]\nscript_location = {root}\nsqlalchemy.url = {sa_url.replace('%', '%%')}\n"
     )
     return ini
 
@@ -146,27 +145,59 @@ def one_run(server: TestServer, work: Path, count: int) -> dict[str, float]:
         times = {
             "psql -1 -f": timed(
                 lambda: check(
-                    ["psql", "-q", "-X", "-1", "-v", "ON_ERROR_STOP=1", "-f",
-                     str(work / "all.sql"), "-d", urls["psql"]]
+                    [
+                        "psql",
+                        "-q",
+                        "-X",
+                        "-1",
+                        "-v",
+                        "ON_ERROR_STOP=1",
+                        "-f",
+                        str(work / "all.sql"),
+                        "-d",
+                        urls["psql"],
+                    ]
                 )
             ),
             "psql -f (BEGIN/COMMIT each)": timed(
                 lambda: check(
-                    ["psql", "-q", "-X", "-v", "ON_ERROR_STOP=1", "-f",
-                     str(work / "each.sql"), "-d", urls["psql_each"]]
+                    [
+                        "psql",
+                        "-q",
+                        "-X",
+                        "-v",
+                        "ON_ERROR_STOP=1",
+                        "-f",
+                        str(work / "each.sql"),
+                        "-d",
+                        urls["psql_each"],
+                    ]
                 )
             ),
             "dibs migrate (CLI)": timed(
                 lambda: check(
-                    [sys.executable, "-m", "dibs.cli.main", "migrate", "-d", urls["dibs"],
-                     "--format", "json"],
+                    [
+                        sys.executable,
+                        "-m",
+                        "dibs.cli.main",
+                        "migrate",
+                        "-d",
+                        urls["dibs"],
+                        "--format",
+                        "json",
+                    ],
                     cwd=work / "dibs",
                 )
             ),
             "alembic upgrade head": timed(
                 lambda: check(
-                    [str(VENV_BIN / "alembic"), "-c",
-                     str(alembic_ini(work / "alembic", urls["alembic"])), "upgrade", "head"]
+                    [
+                        str(VENV_BIN / "alembic"),
+                        "-c",
+                        str(alembic_ini(work / "alembic", urls["alembic"])),
+                        "upgrade",
+                        "head",
+                    ]
                 )
             ),
         }

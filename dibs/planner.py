@@ -27,6 +27,7 @@ from dibs.errors import DibsError
 from dibs.ops import CreateExtension, DropExtension, Op
 from dibs.ops.base import Key, index_key
 from dibs.ops.tables import table_objects
+from dibs.performance import gc_paused
 from dibs.schema.model import Schema
 from dibs.schema.types import quote_ident
 
@@ -50,8 +51,9 @@ def plan(ops: Sequence[Op], source: Schema, target: Schema) -> list[Op]:
         PlanError: the operations cannot be ordered or do not reach ``target``.
     """
     _check_unmanaged(ops, source)
-    ordered = [ops[i] for i in _order(ops, _existing_keys(source))]
-    result = simulate(ordered, source)
+    with gc_paused():
+        ordered = [ops[i] for i in _order(ops, _existing_keys(source))]
+        result = simulate(ordered, source)
     if result.managed() != target.normalized().managed():
         raise PlanError(
             "the planned operations do not turn the source schema into the target: "

@@ -44,6 +44,7 @@ class TestServer:
     url: str
     kind: str
     _template: str | None = field(default=None, repr=False)
+    _created: set[str] = field(default_factory=set, repr=False)
 
     __test__ = False  # not a test class, despite the name
 
@@ -79,6 +80,7 @@ class TestServer:
                     sql.Identifier(name), sql.Identifier(source)
                 )
             )
+        self._created.add(name)
         return self.url_for(name)
 
     def drop_database(self, name_or_url: str) -> None:
@@ -90,8 +92,16 @@ class TestServer:
             conn.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
             )
+        self._created.discard(name)
 
     def close(self) -> None:
+        """Drop what this process created: databases tests did not drop, then the template.
+
+        On a server named by ``DIBS_TEST_DATABASE_URL`` nothing may be left behind.
+        """
+        for name in sorted(self._created):
+            with suppress(psycopg.Error):
+                self.drop_database(name)
         if self._template is not None:
             with suppress(psycopg.Error):
                 self.drop_database(self._template)

@@ -38,3 +38,21 @@ def test_database_creation_is_fast(dibs_server: Any) -> None:
     elapsed = time.perf_counter() - started
     dibs_server.drop_database(url)
     assert elapsed < 1.0, f"creating a test database took {elapsed:.2f}s"
+
+
+def test_close_drops_databases_tests_left_behind(dibs_server: Any) -> None:
+    from dibs.testing import TestServer
+
+    server = TestServer(dibs_server.url, "test")
+    kept = server.create_database()
+    dropped = server.create_database()
+    server.drop_database(dropped)
+    names = {str(psycopg.conninfo.conninfo_to_dict(u)["dbname"]) for u in (kept, dropped)}
+    template = server.template()
+    server.close()
+    with psycopg.connect(dibs_server.url, autocommit=True) as conn:
+        left = conn.execute(
+            "SELECT datname FROM pg_database WHERE datname = ANY(%s)",
+            (sorted(names | {template}),),
+        ).fetchall()
+    assert left == []

@@ -29,6 +29,7 @@ from dibs.ops import (
     RenameColumn,
     RenameTable,
 )
+from dibs.performance import gc_paused
 from dibs.schema.model import Schema, Table
 
 __all__ = ["diff"]
@@ -41,7 +42,11 @@ def diff(source: Schema, target: Schema, *, questioner: Questioner) -> list[Op]:
         RenameDecisionRequired: the questioner could not decide on some renames
             (every undecided candidate is listed).
     """
-    source, target = source.normalized(), target.normalized()
+    with gc_paused():
+        return _diff(source.normalized(), target.normalized(), questioner)
+
+
+def _diff(source: Schema, target: Schema, questioner: Questioner) -> list[Op]:
     renames = _resolve_renames(source, target, questioner)
     renamed = source
     for op in renames:

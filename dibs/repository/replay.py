@@ -26,7 +26,6 @@ if TYPE_CHECKING:
 __all__ = ["ReplayError", "Step", "apply_migration", "live_schema", "scratch_database"]
 
 
-
 class ReplayError(DibsError):
     """A migration failed or did not leave the schema its header records."""
 

@@ -386,6 +386,9 @@ class Schema:
     schemas: tuple[str, ...] = ()
     unmanaged: tuple[Unmanaged, ...] = ()
     domains: tuple[Domain, ...] = ()
+    # Set on the result of ``normalized`` so normalising it again is free; any
+    # ``replace`` makes a new instance with the flag cleared.
+    _normal: bool = field(default=False, init=False, repr=False, compare=False)
 
     @classmethod
     def build(
@@ -412,7 +415,9 @@ class Schema:
 
     def normalized(self) -> Schema:
         """Return this schema with every collection in canonical order."""
-        return Schema(
+        if self._normal:
+            return self
+        result = Schema(
             tables=tuple(sorted((t.normalized() for t in self.tables), key=lambda t: t.key)),
             enums=tuple(sorted(self.enums, key=lambda e: e.key)),
             sequences=tuple(sorted(self.sequences, key=lambda s: s.key)),
@@ -429,10 +434,14 @@ class Schema:
                 )
             ),
         )
+        object.__setattr__(result, "_normal", True)
+        return result
 
     def managed(self) -> Schema:
         """Return this schema without the objects dibs does not manage."""
-        return replace(self, unmanaged=())
+        result = replace(self, unmanaged=())
+        object.__setattr__(result, "_normal", self._normal)  # still in canonical order
+        return result
 
     def table(self, name: str, schema: str = DEFAULT_SCHEMA) -> Table | None:
         # Tables are sorted by key once normalized: bisect first, scan as a fallback
