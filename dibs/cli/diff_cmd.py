@@ -116,10 +116,10 @@ def _load_sides(database_url: str | None, from_url: str | None, to_url: str | No
             "-d/--database-url cannot be combined with --from/--to",
             hint="the source database is --from and the target is --to",
         )
-    with _connect(from_url) as conn:
-        source = introspect(conn)
-    with _connect(to_url) as conn:
-        target = introspect(conn)
+    from dibs.postgres.introspect import introspect_all
+
+    with _connect(from_url) as source_conn, _connect(to_url) as target_conn:
+        source, target = introspect_all([source_conn, target_conn])
     return _Sides(source, target, both_live=True)
 
 
