@@ -200,7 +200,7 @@ def _difference(result: Schema, target: Schema) -> str:
     for key in sorted(res.keys() | tgt.keys()):
         if res.get(key) != tgt.get(key):
             parts.append(f"table {key[0]}.{key[1]}: got {res.get(key)!r}, want {tgt.get(key)!r}")
-    for name in ("enums", "sequences", "extensions", "schemas"):
+    for name in ("enums", "sequences", "extensions", "schemas", "domains"):
         if getattr(result, name) != getattr(target, name):
             parts.append(f"{name}: got {getattr(result, name)!r}, want {getattr(target, name)!r}")
     return "; ".join(parts[:3]) or "(no visible difference)"

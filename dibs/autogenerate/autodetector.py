@@ -10,7 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from dibs.autogenerate.compare import compare_enums, compare_sequences, compare_tables
+from dibs.autogenerate.compare import (
+    compare_domains,
+    compare_enums,
+    compare_sequences,
+    compare_tables,
+)
 from dibs.autogenerate.compare.types import enum_type_name
 from dibs.autogenerate.questioner import Questioner, RenameDecisionRequired
 from dibs.autogenerate.renames import (
@@ -63,6 +68,7 @@ def _diff(source: Schema, target: Schema, questioner: Questioner) -> list[Op]:
     ops += renames
     ops += compare_enums(renamed, target)
     ops += compare_sequences(renamed, target)
+    ops += compare_domains(renamed, target)
     ops += compare_tables(renamed, target, enum_types)
     ops += [DropExtension(e) for n, e in old_ext.items() if n not in new_ext]
     ops += [DropSchema(s) for s in source.schemas if s not in target.schemas]

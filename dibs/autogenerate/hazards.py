@@ -26,7 +26,14 @@ from collections.abc import Iterable
 from dibs.ops.base import Hazard, Op, TypeChange
 from dibs.schema.types import quote_ident
 
-__all__ = ["Hazard", "TypeChange", "classify_type_change", "plan_hazards", "using_cast"]
+__all__ = [
+    "Hazard",
+    "TypeChange",
+    "cast_context",
+    "classify_type_change",
+    "plan_hazards",
+    "using_cast",
+]
 
 _TYPE = re.compile(r"^(?P<base>[^()]+?)(?:\((?P<mods>[\d,]+)\))?(?P<array>\[\])?$")
 _INT_DIGITS = {"smallint": 5, "integer": 10, "bigint": 19}
@@ -97,6 +104,57 @@ def classify_type_change(old_type: str, new_type: str) -> TypeChange:
     return TypeChange.NARROWING
 
 
+_STRING_TARGETS = frozenset({"text", "varchar", "char", '"char"'})
+
+
+def cast_context(old_type: str, new_type: str) -> str | None:
+    """How Postgres can convert a column from ``old_type`` to ``new_type``.
+
+    ``"i"``/``"a"``: by itself (implicit or assignment cast); ``"e"``: only with
+    ``USING`` (an explicit cast); ``None``: not at all (no cast exists). Built-in
+    casts come from ``dibs.schema.casts``; any type goes *to* a string type by
+    assignment and comes *from* one explicitly (I/O conversion); arrays
+    convert element by element. A user type (enum, domain) is assumed
+    convertible with ``USING``: only the database knows.
+
+    >>> cast_context("integer", "bigint"), cast_context("bigint", "integer")
+    ('i', 'a')
+    >>> cast_context("integer", "timestamp") is None
+    True
+    >>> cast_context("text", "text[]"), cast_context("tstzrange", "int4range")
+    ('e', None)
+    """
+    from dibs.schema.casts import CAST_CONTEXTS
+
+    old, _, old_array = _parse(old_type)
+    new, _, new_array = _parse(new_type)
+    if old_array != new_array:
+        if not old_array and old in _STRING_TARGETS:
+            return "e"  # a string parsed as an array literal
+        return "a" if not new_array and new in _STRING_TARGETS else None
+    if old == new or new in _STRING_TARGETS:
+        return "a"
+    if old in _STRING_TARGETS:
+        return "e"
+    if old not in _BUILTIN_NAMES or new not in _BUILTIN_NAMES:
+        return "e"
+    return CAST_CONTEXTS.get((old, new))
+
+
+def _builtin_names() -> frozenset[str]:
+    from dibs.schema.casts import CAST_CONTEXTS
+
+    names = {name for pair in CAST_CONTEXTS for name in pair}
+    names |= {"date", "uuid", "jsonb", "json", "bytea", "boolean", "inet", "cidr", "macaddr"}
+    names |= {"tsvector", "tsquery", "xml", "int4range", "int8range", "numrange", "tsrange"}
+    names |= {"tstzrange", "daterange", "point", "line", "lseg", "box", "path", "polygon"}
+    names |= {"circle", "money", "interval", "time", "timetz", "bit", "varbit", "pg_lsn"}
+    return frozenset(names)
+
+
+_BUILTIN_NAMES = _builtin_names()
+
+
 def using_cast(column: str, old_type: str, new_type: str, *, enum: bool = False) -> str | None:
     """Return the ``USING`` expression a type change needs, or ``None``.
 
@@ -106,9 +164,9 @@ def using_cast(column: str, old_type: str, new_type: str, *, enum: bool = False)
     cast to ``varchar(n)`` truncates silently where an assignment cast fails.
     Values of another enum or of a text type reach an enum through ``text``.
     """
-    old, _, old_array = _parse(old_type)
-    new, _, new_array = _parse(new_type)
-    if new in _STRINGS or any(old in c and new in c for c in _CATEGORIES):
+    old_array = _parse(old_type)[2]
+    new_array = _parse(new_type)[2]
+    if not enum and cast_context(old_type, new_type) in ("i", "a"):
         return None
     col = quote_ident(column)
     if enum and old_array == new_array:

@@ -27,6 +27,7 @@ from dibs.ops.constraints import (
     RenameConstraint,
     RenameIndex,
 )
+from dibs.ops.domains import AlterDomain, CreateDomain, DropDomain
 from dibs.ops.namespace import CreateExtension, CreateSchema, DropExtension, DropSchema
 from dibs.ops.tables import CreateTable, DropTable, RenameTable, SetComment
 from dibs.ops.types import (
@@ -47,9 +48,11 @@ __all__ = [
     "AddIdentity",
     "AddPrimaryKey",
     "AlterColumnType",
+    "AlterDomain",
     "AlterIdentity",
     "AlterSequence",
     "Constraint",
+    "CreateDomain",
     "CreateEnum",
     "CreateExtension",
     "CreateIndex",
@@ -59,6 +62,7 @@ __all__ = [
     "DropColumn",
     "DropConstraint",
     "DropDefault",
+    "DropDomain",
     "DropEnum",
     "DropExtension",
     "DropIdentity",

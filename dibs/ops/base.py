@@ -13,9 +13,10 @@ from __future__ import annotations
 import bisect
 import enum
 import re
+from collections.abc import Iterable
 from dataclasses import replace
 
-from dibs.schema.model import DEFAULT_SCHEMA, Schema, Table
+from dibs.schema.model import DEFAULT_SCHEMA, Index, Schema, Table
 
 __all__ = [
     "Hazard",
@@ -25,11 +26,13 @@ __all__ = [
     "column_key",
     "constraint_key",
     "index_key",
+    "index_unique_columns",
     "replace_table",
     "schema_key",
     "sequence_keys_in_default",
     "table_key",
     "type_keys",
+    "unique_key",
 ]
 
 Key = tuple[str, ...]
@@ -118,6 +121,21 @@ def column_key(schema: str, table: str, column: str) -> Key:
 
 def constraint_key(schema: str, table: str, name: str) -> Key:
     return ("constraint", schema, table, name)
+
+
+def unique_key(schema: str, table: str, columns: Iterable[str]) -> Key:
+    """What a foreign key needs on its target: *some* unique constraint or index on exactly
+    these columns (in any order). Primary keys, unique constraints and plain unique
+    indexes all provide it, whatever their names."""
+    return ("unique", schema, table, *sorted(columns))
+
+
+def index_unique_columns(index: Index) -> tuple[str, ...] | None:
+    """The columns a unique index makes unique, when a foreign key may reference it."""
+    if not index.unique or index.where is not None:
+        return None
+    columns = tuple(e.column for e in index.elements if e.column is not None)
+    return columns if len(columns) == len(index.elements) else None
 
 
 def index_key(schema: str, name: str) -> Key:

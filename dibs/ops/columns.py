@@ -109,6 +109,9 @@ class DropColumn(Op):
     schema: str
     table: str
     column: Column
+    # Keys of this table's constraints and indexes on the column, which Postgres
+    # drops with it (see ``implied_drops``): a new one of the same name comes after.
+    implied: frozenset[Key] = frozenset()
     removes = True
 
     def describe(self) -> str:
@@ -127,13 +130,29 @@ class DropColumn(Op):
         return replace_table(schema, table, _without_column(table, name))
 
     def drops(self) -> frozenset[Key]:
-        return frozenset({column_key(self.schema, self.table, self.column.name)})
+        return frozenset({column_key(self.schema, self.table, self.column.name)}) | self.implied
 
     def requires(self) -> frozenset[Key]:
         return frozenset({table_key(self.schema, self.table)} | type_keys(self.column.type))
 
+    def releases(self) -> frozenset[Key]:
+        """A generated column goes before the columns its expression reads are dropped."""
+        if not self.column.generated:
+            return frozenset()
+        return frozenset(_columns_in(self.schema, self.table, self.column.generated))
+
     def rewrites_tables(self) -> frozenset[tuple[str, str]]:
         return frozenset({(self.schema, self.table)})
+
+
+def implied_drops(table: Table, name: str) -> frozenset[Key]:
+    """Keys of the constraints and indexes of ``table`` that dropping column ``name`` drops."""
+    from dibs.ops.tables import table_objects
+
+    before = table_objects(table)
+    after = table_objects(_without_column(table, name))
+    gone = before - after
+    return frozenset(k for k in gone if k[0] != "column")
 
 
 def _index_mentions(index: Index, name: str) -> bool:

@@ -13,8 +13,10 @@ from dibs.ops.base import (
     constraint_key,
     get_table,
     index_key,
+    index_unique_columns,
     replace_table,
     table_key,
+    unique_key,
 )
 from dibs.ops.columns import nullable_key
 from dibs.ops.tables import fk_targets
@@ -91,6 +93,16 @@ def _constraint_keys(schema: str, table: str, con: Constraint | PrimaryKey) -> f
     keys = {constraint_key(schema, table, con.name)}
     if isinstance(con, Unique | Exclusion | PrimaryKey):
         keys.add(index_key(schema, con.name))
+    if isinstance(con, Unique | PrimaryKey):
+        keys.add(unique_key(schema, table, con.columns))
+    return frozenset(keys)
+
+
+def _index_keys(schema: str, table: str, index: Index) -> frozenset[Key]:
+    keys = {index_key(schema, index.name)}
+    columns = index_unique_columns(index)
+    if columns:
+        keys.add(unique_key(schema, table, columns))
     return frozenset(keys)
 
 
@@ -278,7 +290,7 @@ class CreateIndex(Op):
         return replace_table(schema, table, replace(table, indexes=(*table.indexes, self.index)))
 
     def creates(self) -> frozenset[Key]:
-        return frozenset({index_key(self.schema, self.index.name)})
+        return _index_keys(self.schema, self.table, self.index)
 
     def requires(self) -> frozenset[Key]:
         return frozenset(_own_columns(self.schema, self.table, index_columns(self.index)))
@@ -300,7 +312,7 @@ class DropIndex(Op):
         return replace_table(schema, table, replace(table, indexes=kept))
 
     def drops(self) -> frozenset[Key]:
-        return frozenset({index_key(self.schema, self.index.name)})
+        return _index_keys(self.schema, self.table, self.index)
 
     def requires(self) -> frozenset[Key]:
         return frozenset(_own_columns(self.schema, self.table, index_columns(self.index)))

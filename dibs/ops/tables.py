@@ -13,11 +13,13 @@ from dibs.ops.base import (
     constraint_key,
     get_table,
     index_key,
+    index_unique_columns,
     replace_table,
     schema_key,
     sequence_keys_in_default,
     table_key,
     type_keys,
+    unique_key,
 )
 from dibs.schema.model import (
     Check,
@@ -41,9 +43,13 @@ def _partition_parent(table: Table) -> frozenset[Key]:
 
 
 def table_objects(table: Table) -> frozenset[Key]:
-    """Keys of a table, its columns, its constraints and the relations named after them."""
+    """Keys of a table, its columns, its constraints and the relations named after them.
+
+    A table also owns a row type of its name, so an enum or domain of that
+    name can only be created once the table is gone (and the other way round).
+    """
     s, t = table.schema, table.name
-    keys: set[Key] = {table_key(s, t), index_key(s, t)}
+    keys: set[Key] = {table_key(s, t), index_key(s, t), ("type", s, t)}
     keys |= {column_key(s, t, c.name) for c in table.columns}
     named: list[PrimaryKey | Unique | Check | Exclusion | ForeignKey]
     named = [*table.uniques, *table.checks, *table.exclusions, *table.foreign_keys]
@@ -54,6 +60,11 @@ def table_objects(table: Table) -> frozenset[Key]:
     if table.primary_key is not None:
         backed.append(table.primary_key)
     keys |= {index_key(s, c.name) for c in backed}
+    # Plain indexes go with the table too: their names are freed when it is dropped.
+    keys |= {index_key(s, i.name) for i in table.indexes}
+    unique_sets = [c.columns for c in (*table.uniques, table.primary_key) if c is not None]
+    unique_sets += [cols for i in table.indexes if (cols := index_unique_columns(i))]
+    keys |= {unique_key(s, t, cols) for cols in unique_sets}
     return frozenset(keys)
 
 
@@ -196,9 +207,9 @@ class SetComment(Op):
 
     def apply(self, schema: Schema) -> Schema:
         if self.kind == "type":
+            key = (self.schema, self.name)
             enums = tuple(
-                replace(e, comment=self.comment) if e.key == (self.schema, self.name) else e
-                for e in schema.enums
+                replace(e, comment=self.comment) if e.key == key else e for e in schema.enums
             )
             return replace(schema, enums=enums)
         if self.kind == "index":
@@ -239,4 +250,5 @@ def fk_targets(fk: ForeignKey) -> frozenset[Key]:
     """Keys a foreign key needs: the referenced table and columns."""
     keys = {table_key(fk.ref_schema, fk.ref_table)}
     keys |= {column_key(fk.ref_schema, fk.ref_table, c) for c in fk.ref_columns}
+    keys.add(unique_key(fk.ref_schema, fk.ref_table, fk.ref_columns))
     return frozenset(keys)

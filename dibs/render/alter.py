@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from dibs import ops
-from dibs.render.ddl import render_table
+from dibs.render.ddl import render_object, render_table
 from dibs.render.parts import (
     column_def,
     constraint_body,
@@ -21,7 +21,7 @@ from dibs.render.parts import (
     qualified,
     sequence_options,
 )
-from dibs.schema.model import Check, ForeignKey
+from dibs.schema.model import Check, ForeignKey, Schema
 from dibs.schema.types import quote_ident
 
 __all__ = ["render_op", "render_plan", "renders"]
@@ -332,3 +332,40 @@ def _drop_index(op: ops.DropIndex) -> list[str]:
 @renders(ops.RenameIndex)
 def _rename_index(op: ops.RenameIndex) -> list[str]:
     return [f"ALTER INDEX {qualified(op.schema, op.old)} RENAME TO {quote_ident(op.new)}"]
+
+
+@renders(ops.CreateDomain)
+def _create_domain(op: ops.CreateDomain) -> list[str]:
+    return [step.sql for step in render_object(op.domain, Schema())]
+
+
+@renders(ops.DropDomain)
+def _drop_domain(op: ops.DropDomain) -> list[str]:
+    return [f"DROP DOMAIN {qualified(*op.domain.key)}"]
+
+
+@renders(ops.AlterDomain)
+def _alter_domain(op: ops.AlterDomain) -> list[str]:
+    name = qualified(*op.new.key)
+    out: list[str] = []
+    if op.default_changed:
+        default = op.new.default
+        out.append(
+            f"ALTER DOMAIN {name} DROP DEFAULT"
+            if default is None
+            else f"ALTER DOMAIN {name} SET DEFAULT {default}"
+        )
+    if op.old.nullable != op.new.nullable:
+        out.append(f"ALTER DOMAIN {name} {'DROP' if op.new.nullable else 'SET'} NOT NULL")
+    for dropped in op.dropped_checks:
+        out.append(f"ALTER DOMAIN {name} DROP CONSTRAINT {quote_ident(dropped)}")
+    added = set(op.added_checks)
+    for check in op.new.checks:
+        if check.name in added:
+            out.append(
+                f"ALTER DOMAIN {name} ADD CONSTRAINT {quote_ident(check.name)}"
+                f" CHECK ({check.expression})"
+            )
+    if op.old.comment != op.new.comment:
+        out.append(_comment("DOMAIN", name, op.new.comment))
+    return out

@@ -66,7 +66,7 @@ def test_schema_json_is_canonical_and_sql_prints(tmp_path: Path, run_dibs: Runne
     assert '"format": "dibs-schema/1"' in result.stdout
     sql = run_dibs("sql", cwd=project)
     assert sql.code == 0, sql.stderr
-    assert 'CREATE TABLE public.users' in sql.stdout
+    assert "CREATE TABLE public.users" in sql.stdout
 
 
 def test_sql_apply_then_inspect_round_trip(

@@ -13,8 +13,10 @@ from dibs.postgres.connect import connect, mask_url
     [
         ("postgresql://bob:s3cret@db:5432/app", "postgresql://bob:***@db:5432/app"),
         ("postgres://bob:p%40ss@db/app", "postgres://bob:***@db/app"),
-        ("postgresql://db/app?password=s3cret&sslmode=require",
-         "postgresql://db/app?password=***&sslmode=require"),
+        (
+            "postgresql://db/app?password=s3cret&sslmode=require",
+            "postgresql://db/app?password=***&sslmode=require",
+        ),
         ("host=db password=s3cret dbname=app", "host=db password=*** dbname=app"),
         ("postgresql://bob@db/app", "postgresql://bob@db/app"),
     ],

@@ -22,8 +22,18 @@ from tests.corpora import CORPORA, load_corpus, missing_extensions
 def _first_difference(a: Any, b: Any) -> str:
     for ta, tb in zip(a.tables, b.tables, strict=False):
         if ta != tb:
-            for field in ("_column_key", "primary_key", "uniques", "foreign_keys", "checks",
-                          "exclusions", "indexes", "comment", "partition_by", "partition_of"):
+            for field in (
+                "_column_key",
+                "primary_key",
+                "uniques",
+                "foreign_keys",
+                "checks",
+                "exclusions",
+                "indexes",
+                "comment",
+                "partition_by",
+                "partition_of",
+            ):
                 if getattr(ta, field) != getattr(tb, field):
                     mine, theirs = getattr(ta, field), getattr(tb, field)
                     return f"{ta.qualified_name}.{field}: {mine!r} != {theirs!r}"

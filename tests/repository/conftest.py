@@ -81,9 +81,7 @@ class Project:
 
 def make_project(root: Path, server_url: str) -> Project:
     # The example ships its migrations; the workflows start from the schema alone.
-    shutil.copytree(
-        SHOP, root, ignore=shutil.ignore_patterns(".dibs", "__pycache__", "migrations")
-    )
+    shutil.copytree(SHOP, root, ignore=shutil.ignore_patterns(".dibs", "__pycache__", "migrations"))
     (root / ".gitignore").write_text("__pycache__/\n")
     git(root, "init", "-q", "-b", "main")
     git(root, "config", "user.email", "dev@example.com")

@@ -331,22 +331,37 @@ def test_foreign_keys_by_string_qualified_name_class_and_composite(declare: Decl
     fks = {f.name: f for f in t.foreign_keys}
     assert fks == {
         "post_author_id_fkey": model.ForeignKey(
-            "post_author_id_fkey", ("author_id",), "app", "users", ("id",),
-            on_delete="CASCADE", on_update="RESTRICT",
+            "post_author_id_fkey",
+            ("author_id",),
+            "app",
+            "users",
+            ("id",),
+            on_delete="CASCADE",
+            on_update="RESTRICT",
         ),
         "post_editor_id_fkey": model.ForeignKey(
             "post_editor_id_fkey", ("editor_id",), "app", "users", ("id",), on_delete="SET NULL"
         ),
         "post_owner_id_fkey": model.ForeignKey(
-            "post_owner_id_fkey", ("owner_id",), "app", "users", ("id",),
-            deferrable=True, initially_deferred=True,
+            "post_owner_id_fkey",
+            ("owner_id",),
+            "app",
+            "users",
+            ("id",),
+            deferrable=True,
+            initially_deferred=True,
         ),
         "post_handle_fkey": model.ForeignKey(
             "post_handle_fkey", ("handle",), "app", "users", ("handle",), on_delete="SET DEFAULT"
         ),
         "post_account_fk": model.ForeignKey(
-            "post_account_fk", ("tenant", "account_code"), "app", "account", ("tenant", "code"),
-            on_delete="CASCADE", match="FULL",
+            "post_account_fk",
+            ("tenant", "account_code"),
+            "app",
+            "account",
+            ("tenant", "code"),
+            on_delete="CASCADE",
+            match="FULL",
         ),
     }
 
@@ -443,10 +458,14 @@ def test_indexes(declare: Declared) -> None:
     ]
     recent = ix["posts_recent_idx"].elements
     assert (recent[0].column, recent[0].descending, recent[0].nulls_first) == (
-        "created_at", True, True,
+        "created_at",
+        True,
+        True,
     )
     assert (recent[1].column, recent[1].descending, recent[1].nulls_first) == (
-        "score", False, True,
+        "score",
+        False,
+        True,
     )
     assert ix["posts_published_idx"].where == expr("published")
     title = ix["posts_title_ci_key"]
@@ -572,9 +591,7 @@ def test_extension_sequence_and_domain(declare: Declared) -> None:
         """
     )
     assert schema.extensions == (model.Extension("citext"),)
-    assert schema.sequences == (
-        model.Sequence("ticket_no", start=1000, increment=10, cycle=True),
-    )
+    assert schema.sequences == (model.Sequence("ticket_no", start=1000, increment=10, cycle=True),)
     (year,) = schema.domains
     assert (year.name, year.type, year.nullable) == ("year", "integer", False)
     assert [c.expression for c in year.checks] == [expr("VALUE >= 1901")]
@@ -672,7 +689,11 @@ def test_annotations_work_with_and_without_future_import(
     child = table(schema, "child")
     assert child.foreign_keys == (
         model.ForeignKey(
-            "child_parent_id_fkey", ("parent_id",), "public", "parents", ("id",),
+            "child_parent_id_fkey",
+            ("parent_id",),
+            "public",
+            "parents",
+            ("id",),
             on_delete="CASCADE",
         ),
     )
@@ -740,7 +761,7 @@ def test_schema_from_classes_refuses_other_classes() -> None:
 
 # -- Python literal defaults mean the same value in Postgres ------------------------------
 
-LITERALS = r'''
+LITERALS = r"""
 @dibs.table
 class Defaults:
     a_text: str = "it's a \\ back"
@@ -767,7 +788,7 @@ class Defaults:
     a_arr: list[str] = ["x", "it's"]
     a_empty: list[int] = []
     a_nested: list[list[int]] = [[1, 2], [3, 4]]
-'''
+"""
 
 EXPECTED_VALUES: dict[str, Any] = {
     "a_text": "it's a \\ back",
@@ -813,7 +834,9 @@ def test_python_literal_defaults_mean_the_same_value_in_postgres(
         assert c.default is not None, c.name
         columns.append(
             sql.SQL("{} {} DEFAULT {}").format(
-                sql.Identifier(c.name), sql.SQL(c.type), sql.SQL(c.default)  # type: ignore[arg-type]
+                sql.Identifier(c.name),
+                sql.SQL(c.type),
+                sql.SQL(c.default),  # type: ignore[arg-type]
             )
         )
     dibs_conn.execute(sql.SQL("CREATE TABLE defaults ({})").format(sql.SQL(", ").join(columns)))
@@ -834,13 +857,22 @@ def test_shop_example_loads_with_its_configured_module(monkeypatch: pytest.Monke
     monkeypatch.syspath_prepend(str(SHOP))
     schema = load_schema([config["tool"]["dibs"]["schema"]])
     assert {t.qualified_name for t in schema.tables} == {
-        "shop.customers", "shop.addresses", "shop.categories", "shop.products", "shop.orders",
-        "shop.order_lines", "shop.payments", "shop.warehouses", "shop.stock",
-        "shop.stock_moves", "audit.events",
+        "shop.customers",
+        "shop.addresses",
+        "shop.categories",
+        "shop.products",
+        "shop.orders",
+        "shop.order_lines",
+        "shop.payments",
+        "shop.warehouses",
+        "shop.stock",
+        "shop.stock_moves",
+        "audit.events",
     }
     assert schema.schemas == ("audit", "shop")
     assert [(e.schema, e.name) for e in schema.enums] == [
-        ("shop", "order_status"), ("shop", "payment_method"),
+        ("shop", "order_status"),
+        ("shop", "payment_method"),
     ]
     shop = {t.name: t for t in schema.tables if t.schema == "shop"}
     lines = shop["order_lines"]

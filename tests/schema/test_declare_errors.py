@@ -59,8 +59,7 @@ CASES = [
     ),
     Case(
         "fk-unknown-column",
-        USERS + "\n@dibs.table\nclass Post:\n"
-        '    author_id: Annotated[int, dibs.fk("users.uid")]\n',
+        USERS + '\n@dibs.table\nclass Post:\n    author_id: Annotated[int, dibs.fk("users.uid")]\n',
         'dibs.fk("users.uid")',
         ("unknown column", "users.uid"),
     ),
@@ -110,7 +109,7 @@ CASES = [
     ),
     Case(
         "column-name-too-long",
-        f'\n@dibs.table\nclass Thing:\n    {"c" * 64}: int\n',
+        f"\n@dibs.table\nclass Thing:\n    {'c' * 64}: int\n",
         "c" * 64,
         ("64 bytes", "63"),
     ),
@@ -160,8 +159,7 @@ CASES = [
     ),
     Case(
         "check-reads-unknown-column",
-        '\n@dibs.table(checks=[\n    dibs.check("prize > 0"),\n])\n'
-        "class Thing:\n    price: int\n",
+        '\n@dibs.table(checks=[\n    dibs.check("prize > 0"),\n])\nclass Thing:\n    price: int\n',
         'dibs.check("prize > 0")',
         ("check thing_prize_check", "unknown column", "prize"),
     ),
@@ -174,8 +172,7 @@ CASES = [
     ),
     Case(
         "index-column-unknown",
-        '\n@dibs.table(indexes=[\n    dibs.index("emial"),\n])\n'
-        "class Thing:\n    email: str\n",
+        '\n@dibs.table(indexes=[\n    dibs.index("emial"),\n])\nclass Thing:\n    email: str\n',
         'dibs.index("emial")',
         ("unknown column", "emial"),
     ),
@@ -247,7 +244,7 @@ CASES = [
     ),
     Case(
         "sequence-named-like-an-index",
-        '\n@dibs.table\nclass Thing:\n    code: Annotated[str, dibs.unique]\n'
+        "\n@dibs.table\nclass Thing:\n    code: Annotated[str, dibs.unique]\n"
         '\ndibs.sequence("thing_code_key")\n',
         'dibs.sequence("thing_code_key")',
         ("sequence 'thing_code_key'", "constraint thing_code_key"),
@@ -279,7 +276,8 @@ def _params() -> list[object]:
 
 def _line(path: Path, fragment: str) -> int:
     hits = [
-        n for n, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        n
+        for n, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
         if fragment in text
     ]
     assert len(hits) == 1, (fragment, hits)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dibs.autogenerate.hazards import classify_type_change, using_cast
+from dibs.autogenerate.hazards import cast_context, classify_type_change, using_cast
 from dibs.ops import (
     AddColumn,
     AddIdentity,
@@ -17,9 +17,20 @@ from dibs.ops import (
     SetDefault,
     SetNotNull,
 )
+from dibs.ops.columns import implied_drops
 from dibs.schema.model import Column, Table
 
 __all__ = ["compare_columns"]
+
+
+def _cannot_convert(old: Column, new: Column, enum_types: frozenset[str]) -> bool:
+    """No cast turns the old values into the new type: the column is dropped and added.
+
+    DropColumn carries the data-loss hazard, so ``dibs generate`` asks first.
+    """
+    if old.type == new.type or new.type.removesuffix("[]") in enum_types:
+        return False
+    return cast_context(old.type, new.type) is None
 
 
 def _must_replace(old: Column, new: Column) -> bool:
@@ -45,13 +56,16 @@ def compare_columns(
     new_names = {c.name for c in new.columns}
     for col in old.columns:
         if col.name not in new_names:
-            ops.append(DropColumn(s, t, col))
+            ops.append(DropColumn(s, t, col, implied_drops(old, col.name)))
     for col in new.columns:
         before = old.column(col.name)
         if before is None:
             ops.append(AddColumn(s, t, col))
-        elif _must_replace(before, col):
-            ops += [DropColumn(s, t, before), AddColumn(s, t, col)]
+        elif _must_replace(before, col) or _cannot_convert(before, col, enum_types):
+            ops += [
+                DropColumn(s, t, before, implied_drops(old, col.name)),
+                AddColumn(s, t, col),
+            ]
             replaced.add(col.name)
         elif before != col:
             ops += _alter_column(s, t, before, col, enum_types)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from dibs.autogenerate.unsupported import UnsupportedChange
 from dibs.ops import (
     AddEnumValue,
     AlterSequence,
@@ -16,7 +17,7 @@ from dibs.ops import (
     RecreateEnum,
     SetComment,
 )
-from dibs.schema.model import DEFAULT_SCHEMA, EnumType, Schema
+from dibs.schema.model import DEFAULT_SCHEMA, EnumType, Schema, Sequence
 from dibs.schema.types import quote_ident
 
 __all__ = ["compare_enums", "compare_sequences", "enum_type_name"]
@@ -97,6 +98,7 @@ def compare_sequences(old: Schema, new: Schema) -> list[Op]:
             if seq.owned_by is not None:
                 ops.append(AlterSequence(bare, seq))
         elif before != seq:
+            _check_bounds(before, seq)
             ops.append(AlterSequence(before, seq))
     new_keys = {s.key for s in new.sequences}
     for seq in old.sequences:
@@ -104,6 +106,25 @@ def compare_sequences(old: Schema, new: Schema) -> list[Op]:
             continue
         ops.append(DropSequence(seq))
     return ops
+
+
+def _check_bounds(old: Sequence, new: Sequence) -> None:
+    """Refuse new bounds that the sequence's current value is certainly outside of.
+
+    The current value is never before the old start (values move in the
+    increment's direction), and offline dibs cannot know how far it went; a
+    ``RESTART`` would hand out values again. A person must decide.
+    """
+    up = old.increment > 0
+    if (up and new.max_value is not None and new.max_value < old.start) or (
+        not up and new.min_value is not None and new.min_value > old.start
+    ):
+        raise UnsupportedChange(
+            f"sequence {new.schema}.{new.name} would get bounds that exclude its current "
+            f"value (it started at {old.start})",
+            hint="restart it in a hand-written migration (`dibs generate --empty`: "
+            "ALTER SEQUENCE … RESTART WITH …) after checking which values are in use",
+        )
 
 
 def _owner_goes(owned_by: tuple[str, str, str] | None, new: Schema) -> bool:
