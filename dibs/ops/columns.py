@@ -97,9 +97,14 @@ class AddColumn(Op):
 
 
 def _columns_in(schema: str, table: str, expression: str) -> set[Key]:
+    """Keys of the columns an expression reads, and of their types (a generated column
+    cannot outlive a type change of a column it reads)."""
     from dibs.schema.expressions import referenced_columns
 
-    return {column_key(schema, table, c) for c in referenced_columns(expression)}
+    names = referenced_columns(expression)
+    return {column_key(schema, table, c) for c in names} | {
+        column_type_key(schema, table, c) for c in names
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,8 +332,20 @@ class AlterColumnType(Op):
     def releases(self) -> frozenset[Key]:
         return type_keys(self.old_type) | sequence_keys_in_default(self.old_default)
 
+    def drops(self) -> frozenset[Key]:
+        # The column's old type goes: generated columns reading it are dropped before.
+        return frozenset({column_type_key(self.schema, self.table, self.column)})
+
+    def creates(self) -> frozenset[Key]:
+        return frozenset({column_type_key(self.schema, self.table, self.column)})
+
     def rewrites_tables(self) -> frozenset[tuple[str, str]]:
         return frozenset({(self.schema, self.table)})
+
+
+def column_type_key(schema: str, table: str, column: str) -> Key:
+    """A column's type as something generated columns depend on (see AlterColumnType)."""
+    return ("column type", schema, table, column)
 
 
 @dataclass(frozen=True, slots=True)

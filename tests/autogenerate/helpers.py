@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from dibs.autogenerate import CannedQuestioner, Questioner, diff
 from dibs.ops import Op
@@ -38,3 +39,21 @@ def changes(a: Schema, b: Schema, questioner: Questioner | None = None) -> list[
     """Diff and plan ``a`` → ``b`` (the plan's simulation checks the result reaches ``b``)."""
     q = questioner or CannedQuestioner(default=False)
     return plan(diff(a, b, questioner=q), a, b)
+
+
+def migrate_for_real(conn: Any, a: Schema, b: Schema) -> list[str]:
+    """Build ``a`` in ``conn``'s empty database, apply the plan to ``b``; introspection must
+    give ``b``. Returns the plan's statements."""
+    from dibs.postgres.introspect import introspect
+    from dibs.render.alter import render_plan
+    from dibs.render.ddl import render_schema
+
+    with conn.transaction():
+        for stmt in render_schema(a):
+            conn.execute(stmt.encode())
+    statements = render_plan(changes(a, b))
+    with conn.transaction():
+        for stmt in statements:
+            conn.execute(stmt.encode())
+    assert introspect(conn).managed() == b.managed()
+    return statements

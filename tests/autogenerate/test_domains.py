@@ -8,15 +8,19 @@ from __future__ import annotations
 
 from typing import Any
 
-import psycopg
 import pytest
 
 from dibs.autogenerate.unsupported import UnsupportedChange
-from dibs.postgres.introspect import introspect
-from dibs.render.alter import render_plan
-from dibs.render.ddl import render_schema
-from dibs.schema.model import Check, Domain, Schema
-from tests.autogenerate.helpers import changes, col, expr, op_types, schema, table
+from dibs.schema.model import Check, Domain
+from tests.autogenerate.helpers import (
+    changes,
+    col,
+    expr,
+    migrate_for_real,
+    op_types,
+    schema,
+    table,
+)
 
 POSITIVE = Domain(
     "positive",
@@ -28,18 +32,6 @@ POSITIVE = Domain(
 )
 
 
-def _migrate(conn: psycopg.Connection[Any], a: Schema, b: Schema) -> list[str]:
-    with conn.transaction():
-        for stmt in render_schema(a):
-            conn.execute(stmt.encode())
-    statements = render_plan(changes(a, b))
-    with conn.transaction():
-        for stmt in statements:
-            conn.execute(stmt.encode())
-    assert introspect(conn).managed() == b.managed()
-    return statements
-
-
 def test_a_new_domain_comes_before_the_column_that_uses_it(dibs_conn: Any) -> None:
     a = schema(table("item", col("id", "integer", null=False)))
     b = schema(
@@ -48,7 +40,7 @@ def test_a_new_domain_comes_before_the_column_that_uses_it(dibs_conn: Any) -> No
     )
     ops = changes(a, b)
     assert op_types(ops) == ["CreateDomain", "AddColumn"]
-    statements = _migrate(dibs_conn, a, b)
+    statements = migrate_for_real(dibs_conn, a, b)
     assert statements[0].startswith("CREATE DOMAIN public.positive AS integer DEFAULT 1 NOT NULL")
 
 
@@ -66,7 +58,7 @@ def test_a_domain_is_altered_in_place(dibs_conn: Any) -> None:
     ops = changes(a, b)
     assert op_types(ops) == ["AlterDomain"]
     assert ops[0].hazards != ()  # a new check validates every column of the domain
-    statements = _migrate(dibs_conn, a, b)
+    statements = migrate_for_real(dibs_conn, a, b)
     assert "ALTER DOMAIN public.positive DROP DEFAULT" in statements
     assert "ALTER DOMAIN public.positive DROP NOT NULL" in statements
     assert "ALTER DOMAIN public.positive DROP CONSTRAINT positive_check" in statements
@@ -76,7 +68,7 @@ def test_a_domain_is_dropped_after_its_last_column(dibs_conn: Any) -> None:
     a = schema(table("item", col("id", "integer"), col("qty", "positive")), domains=[POSITIVE])
     b = schema(table("item", col("id", "integer")))
     assert op_types(changes(a, b)) == ["DropColumn", "DropDomain"]
-    _migrate(dibs_conn, a, b)
+    migrate_for_real(dibs_conn, a, b)
 
 
 def test_changing_a_domain_base_type_is_refused_with_a_way_out() -> None:

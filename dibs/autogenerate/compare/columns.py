@@ -33,6 +33,19 @@ def _cannot_convert(old: Column, new: Column, enum_types: frozenset[str]) -> boo
     return cast_context(old.type, new.type) is None
 
 
+def _reads_retyped(old: Column, new: Column, retyped: set[str]) -> bool:
+    """A generated column reading a column whose type changes is rebuilt around the change.
+
+    Postgres refuses ``ALTER COLUMN … TYPE`` on a column a generated column
+    reads; the generated values are recomputed, so nothing is lost.
+    """
+    if not (old.generated and new.generated):
+        return False
+    from dibs.schema.expressions import referenced_columns
+
+    return bool(retyped & set(referenced_columns(new.generated)))
+
+
 def _must_replace(old: Column, new: Column) -> bool:
     """Generated expressions cannot be altered in Postgres 16: drop and add the column.
 
@@ -57,11 +70,18 @@ def compare_columns(
     for col in old.columns:
         if col.name not in new_names:
             ops.append(DropColumn(s, t, col, implied_drops(old, col.name)))
+    retyped = {
+        c.name for c in new.columns if (o := old.column(c.name)) is not None and o.type != c.type
+    }
     for col in new.columns:
         before = old.column(col.name)
         if before is None:
             ops.append(AddColumn(s, t, col))
-        elif _must_replace(before, col) or _cannot_convert(before, col, enum_types):
+        elif (
+            _must_replace(before, col)
+            or _cannot_convert(before, col, enum_types)
+            or _reads_retyped(before, col, retyped)
+        ):
             ops += [
                 DropColumn(s, t, before, implied_drops(old, col.name)),
                 AddColumn(s, t, col),

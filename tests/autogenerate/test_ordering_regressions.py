@@ -1,0 +1,84 @@
+"""Ordering and conversion bugs the independent-pairs property test found; real Postgres."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dibs.ops import Hazard
+from dibs.schema.model import EnumType, ForeignKey, Index, IndexElement, Unique
+from tests.autogenerate.helpers import (
+    changes,
+    col,
+    expr,
+    migrate_for_real,
+    op_types,
+    schema,
+    table,
+)
+
+
+def test_a_column_read_by_a_generated_column_can_change_type(dibs_conn: Any) -> None:
+    gen = col("twice", "integer", generated=expr("n * 2"))
+    a = schema(table("t", col("n", "integer"), gen))
+    b = schema(table("t", col("n", "bigint"), col("twice", "integer", generated=expr("n * 2"))))
+    statements = migrate_for_real(dibs_conn, a, b)
+    assert [s.split()[3:6] for s in statements][:1] == [["DROP", "COLUMN", "twice"]]
+
+
+def test_a_foreign_key_comes_after_the_unique_key_it_needs(dibs_conn: Any) -> None:
+    parent = table("parent", col("code", "text", null=False))
+    keyed = table(
+        "parent", col("code", "text", null=False), uniques=(Unique("parent_code_key", ("code",)),)
+    )
+    child = table(
+        "child",
+        col("code", "text"),
+        foreign_keys=(ForeignKey("child_code_fkey", ("code",), "public", "parent", ("code",)),),
+    )
+    a = schema(parent)
+    b = schema(keyed, child)
+    assert migrate_for_real(dibs_conn, a, b)
+
+
+def test_a_type_without_a_cast_is_dropped_and_added_with_data_loss(dibs_conn: Any) -> None:
+    a = schema(table("t", col("at", "integer")))
+    b = schema(table("t", col("at", "timestamp")))
+    ops = changes(a, b)
+    assert op_types(ops) == ["DropColumn", "AddColumn"]
+    assert Hazard.DATA_LOSS in ops[0].hazards
+    migrate_for_real(dibs_conn, a, b)
+
+
+def test_an_explicit_cast_gets_using_and_an_assignment_cast_does_not(dibs_conn: Any) -> None:
+    a = schema(table("t", col("a", "text"), col("b", "varchar(20)")))
+    b = schema(table("t", col("a", "text[]"), col("b", "varchar(10)")))
+    statements = migrate_for_real(dibs_conn, a, b)
+    assert any("TYPE text[] USING a::text[]" in s for s in statements)
+    assert any(s.endswith("TYPE varchar(10)") for s in statements)  # fails, never truncates
+
+
+def test_an_enum_can_take_the_name_of_a_dropped_table(dibs_conn: Any) -> None:
+    a = schema(table("order", col("id", "integer")))
+    b = schema(enums=[EnumType("order", ("new", "paid"))])
+    assert op_types(changes(a, b)) == ["DropTable", "CreateEnum"]
+    migrate_for_real(dibs_conn, a, b)
+
+
+def test_an_index_can_take_the_name_of_an_index_on_a_dropped_table(dibs_conn: Any) -> None:
+    idx = Index("shared_name", (IndexElement("id"),))
+    a = schema(table("old", col("id", "integer"), indexes=(idx,)))
+    b = schema(table("new", col("id", "integer"), indexes=(idx,)))
+    assert migrate_for_real(dibs_conn, a, b)
+
+
+def test_a_new_primary_key_replaces_one_on_a_replaced_column(dibs_conn: Any) -> None:
+    a = schema(table("t", col("k", "integer", null=False), col("j", "text", null=False), pk=["k"]))
+    b = schema(
+        table(
+            "t",
+            col("k", "timestamp", null=False),
+            col("j", "text", null=False),
+            pk=["j"],
+        )
+    )
+    migrate_for_real(dibs_conn, a, b)
