@@ -166,12 +166,15 @@ class AddConstraint(Op):
 
     On an existing table a foreign key or check is added ``NOT VALID`` and then
     validated, so the scan does not block writes (it still reads the table).
+    Postgres cannot add a ``NOT VALID`` foreign key to a partitioned table
+    (``partitioned``): there it is added, and checked, in one step.
     """
 
     schema: str
     table: str
     constraint: Constraint
     existing_table: bool = True
+    partitioned: bool = False
 
     def describe(self) -> str:
         return f"add {_kind(self.constraint)} {self.constraint.name} on {self.table}"

@@ -297,6 +297,8 @@ def _add_constraint(op: ops.AddConstraint) -> list[str]:
     name = quote_ident(con.name)
     action = f"ADD CONSTRAINT {name} {constraint_body(con)}"
     two_step = op.existing_table and isinstance(con, ForeignKey | Check)
+    if op.partitioned and isinstance(con, ForeignKey):
+        two_step = False  # "cannot add NOT VALID foreign key on partitioned table"
     if not two_step:
         return [_alter(op.schema, op.table, action)]
     return [

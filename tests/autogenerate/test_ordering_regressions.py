@@ -82,3 +82,26 @@ def test_a_new_primary_key_replaces_one_on_a_replaced_column(dibs_conn: Any) -> 
         )
     )
     migrate_for_real(dibs_conn, a, b)
+
+
+def test_a_foreign_key_on_an_existing_partitioned_table_is_added_in_one_step(
+    dibs_conn: Any,
+) -> None:
+    parent = table("parent", col("id", "integer", null=False), pk=["id"])
+    events = table(
+        "events",
+        col("at", "integer", null=False),
+        col("parent_id", "integer"),
+        partition_by="RANGE (at)",
+    )
+    linked = table(
+        "events",
+        col("at", "integer", null=False),
+        col("parent_id", "integer"),
+        partition_by="RANGE (at)",
+        foreign_keys=(
+            ForeignKey("events_parent_id_fkey", ("parent_id",), "public", "parent", ("id",)),
+        ),
+    )
+    statements = migrate_for_real(dibs_conn, schema(parent, events), schema(parent, linked))
+    assert not any("NOT VALID" in s for s in statements)

@@ -70,7 +70,8 @@ def compare_constraints(old: Table, new: Table, replaced: set[str]) -> list[Op]:
         RenameConstraint(s, t, o.name, n.name, has_index=isinstance(o, Unique | Exclusion))
         for o, n in renamed
     ]
-    ops += [AddConstraint(s, t, c) for c in added]
+    partitioned = new.partition_by is not None
+    ops += [AddConstraint(s, t, c, partitioned=partitioned) for c in added]
     return ops
 
 

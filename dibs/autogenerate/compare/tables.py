@@ -41,7 +41,10 @@ def _create(table: Table) -> list[Op]:
     s, t = table.key
     ops: list[Op] = [CreateTable(replace(table, foreign_keys=(), indexes=()))]
     ops += [CreateIndex(s, t, i, existing_table=False) for i in table.indexes]
-    ops += [AddConstraint(s, t, fk, existing_table=False) for fk in table.foreign_keys]
+    ops += [
+        AddConstraint(s, t, fk, existing_table=False, partitioned=table.partition_by is not None)
+        for fk in table.foreign_keys
+    ]
     return ops
 
 
