@@ -167,7 +167,9 @@ def type_keys(type_name: str) -> frozenset[Key]:
     return frozenset({("type", schema, name)}) | schema_key(schema)
 
 
-_NEXTVAL = re.compile(r"nextval\('((?:[^']|'')*)'(?:::regclass)?\)")
+# Both spellings: Postgres's ``nextval('s'::regclass)`` and the canonical form's
+# ``nextval(CAST('s' AS regclass))``.
+_NEXTVAL = re.compile(r"nextval\((?:CAST\()?'((?:[^']|'')*)'(?:::regclass| AS regclass\))?\)")
 
 
 def sequence_keys_in_default(default: str | None) -> frozenset[Key]:

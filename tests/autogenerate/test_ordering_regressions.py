@@ -105,3 +105,16 @@ def test_a_foreign_key_on_an_existing_partitioned_table_is_added_in_one_step(
     )
     statements = migrate_for_real(dibs_conn, schema(parent, events), schema(parent, linked))
     assert not any("NOT VALID" in s for s in statements)
+
+
+def test_a_serial_sequence_is_dropped_after_the_default_that_uses_it(dibs_conn: Any) -> None:
+    from dibs.schema.model import Sequence
+
+    seq = Sequence("t_id_seq", type="integer", owned_by=("public", "t", "id"))
+    a = schema(
+        table("t", col("id", "integer", null=False, default=expr("nextval('t_id_seq'::regclass)"))),
+        sequences=[seq],
+    )
+    b = schema(table("t", col("id", "text", null=False)))
+    statements = migrate_for_real(dibs_conn, a, b)
+    assert statements[-1] == "DROP SEQUENCE public.t_id_seq"
