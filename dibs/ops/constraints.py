@@ -18,7 +18,7 @@ from dibs.ops.base import (
     table_key,
     unique_key,
 )
-from dibs.ops.columns import nullable_key
+from dibs.ops.columns import column_type_key, nullable_key
 from dibs.ops.tables import fk_targets
 from dibs.schema.expressions import referenced_columns
 from dibs.schema.model import Check, Exclusion, ForeignKey, Index, PrimaryKey, Schema, Table, Unique
@@ -86,7 +86,11 @@ def _with(table: Table, field: str, value: tuple[Any, ...]) -> Table:
 
 
 def _own_columns(schema: str, table: str, columns: tuple[str, ...]) -> set[Key]:
-    return {table_key(schema, table)} | {column_key(schema, table, c) for c in columns}
+    """The table, its columns and their types: a constraint or index that is dropped goes
+    before its columns change type (its expression may not fit the new type), and one
+    that is added comes after."""
+    keys = {table_key(schema, table)} | {column_key(schema, table, c) for c in columns}
+    return keys | {column_type_key(schema, table, c) for c in columns}
 
 
 def _constraint_keys(schema: str, table: str, con: Constraint | PrimaryKey) -> frozenset[Key]:

@@ -118,3 +118,13 @@ def test_a_serial_sequence_is_dropped_after_the_default_that_uses_it(dibs_conn: 
     b = schema(table("t", col("id", "text", null=False)))
     statements = migrate_for_real(dibs_conn, a, b)
     assert statements[-1] == "DROP SEQUENCE public.t_id_seq"
+
+
+def test_a_check_is_dropped_before_its_column_changes_type(dibs_conn: Any) -> None:
+    from dibs.schema.model import Check
+
+    bar_check = (Check("t_bar_check", expr("bar > 0")),)
+    a = schema(table("t", col("bar", "bigint"), checks=bar_check))
+    b = schema(table("t", col("bar", "text")))
+    statements = migrate_for_real(dibs_conn, a, b)
+    assert statements[0] == "ALTER TABLE public.t DROP CONSTRAINT t_bar_check"
