@@ -250,5 +250,6 @@ def fk_targets(fk: ForeignKey) -> frozenset[Key]:
     """Keys a foreign key needs: the referenced table and columns."""
     keys = {table_key(fk.ref_schema, fk.ref_table)}
     keys |= {column_key(fk.ref_schema, fk.ref_table, c) for c in fk.ref_columns}
+    keys |= {("column type", fk.ref_schema, fk.ref_table, c) for c in fk.ref_columns}
     keys.add(unique_key(fk.ref_schema, fk.ref_table, fk.ref_columns))
     return frozenset(keys)

@@ -128,3 +128,16 @@ def test_a_check_is_dropped_before_its_column_changes_type(dibs_conn: Any) -> No
     b = schema(table("t", col("bar", "text")))
     statements = migrate_for_real(dibs_conn, a, b)
     assert statements[0] == "ALTER TABLE public.t DROP CONSTRAINT t_bar_check"
+
+
+def test_a_foreign_key_is_added_after_both_sides_change_type(dibs_conn: Any) -> None:
+    parent = table("parent", col("id", "integer", null=False), pk=["id"])
+    child = table("child", col("parent_id", "integer"))
+    fk = (ForeignKey("child_parent_id_fkey", ("parent_id",), "public", "parent", ("id",)),)
+    a = schema(parent, child)
+    b = schema(
+        table("parent", col("id", "bigint", null=False), pk=["id"]),
+        table("child", col("parent_id", "bigint"), foreign_keys=fk),
+    )
+    statements = migrate_for_real(dibs_conn, a, b)
+    assert "FOREIGN KEY" in statements[-1] or "VALIDATE" in statements[-1]
