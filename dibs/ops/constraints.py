@@ -99,6 +99,8 @@ def _constraint_keys(schema: str, table: str, con: Constraint | PrimaryKey) -> f
         keys.add(index_key(schema, con.name))
     if isinstance(con, Unique | PrimaryKey):
         keys.add(unique_key(schema, table, con.columns))
+    if isinstance(con, PrimaryKey):
+        keys.add(("primary key", schema, table))
     return frozenset(keys)
 
 

@@ -62,6 +62,8 @@ def table_objects(table: Table) -> frozenset[Key]:
     keys |= {index_key(s, c.name) for c in backed}
     # Plain indexes go with the table too: their names are freed when it is dropped.
     keys |= {index_key(s, i.name) for i in table.indexes}
+    if table.primary_key is not None:
+        keys.add(("primary key", s, t))  # one a table: a new one waits for the old to go
     unique_sets = [c.columns for c in (*table.uniques, table.primary_key) if c is not None]
     unique_sets += [cols for i in table.indexes if (cols := index_unique_columns(i))]
     keys |= {unique_key(s, t, cols) for cols in unique_sets}

@@ -141,3 +141,14 @@ def test_a_foreign_key_is_added_after_both_sides_change_type(dibs_conn: Any) -> 
     )
     statements = migrate_for_real(dibs_conn, a, b)
     assert "FOREIGN KEY" in statements[-1] or "VALIDATE" in statements[-1]
+
+
+def test_a_new_primary_key_waits_for_the_old_one_to_go(dibs_conn: Any) -> None:
+    from dataclasses import replace
+
+    from dibs.schema.model import PrimaryKey
+
+    old = table("t", col("id", "bigint", null=False), col("name", "bigint", null=False))
+    a = schema(replace(old, primary_key=PrimaryKey("PK of t", ("id", "name"))))
+    b = schema(table("t", col("id", "bigint", null=False), col("during", "tstzrange"), pk=["id"]))
+    migrate_for_real(dibs_conn, a, b)
