@@ -423,6 +423,11 @@ class AddIdentity(_ColumnOp):
     def apply(self, schema: Schema) -> Schema:
         return _alter(schema, self.schema, self.table, self.column, identity=self.kind)
 
+    def requires(self) -> frozenset[Key]:
+        # Identity needs an integer type: after a type change of the column.
+        keys = {column_key(self.schema, self.table, self.column)}
+        return frozenset(keys | {column_type_key(self.schema, self.table, self.column)})
+
 
 @dataclass(frozen=True, slots=True)
 class DropIdentity(_ColumnOp):

@@ -152,3 +152,22 @@ def test_a_new_primary_key_waits_for_the_old_one_to_go(dibs_conn: Any) -> None:
     a = schema(replace(old, primary_key=PrimaryKey("PK of t", ("id", "name"))))
     b = schema(table("t", col("id", "bigint", null=False), col("during", "tstzrange"), pk=["id"]))
     migrate_for_real(dibs_conn, a, b)
+
+
+def test_identity_is_added_after_the_column_becomes_an_integer(dibs_conn: Any) -> None:
+    a = schema(table("t", col("id", "text", null=False)))
+    b = schema(table("t", col("id", "bigint", null=False, identity="always")))
+    statements = migrate_for_real(dibs_conn, a, b)
+    assert statements[-1].endswith("ADD GENERATED ALWAYS AS IDENTITY")
+
+
+def test_a_number_cannot_become_an_enum_so_the_column_is_replaced(dibs_conn: Any) -> None:
+    mood = EnumType("mood", ("new",))
+    a = schema(table("t", col("m", "bigint")))
+    b = schema(table("t", col("m", "mood[]")), enums=[mood])
+    assert op_types(changes(a, b)) == ["CreateEnum", "DropColumn", "AddColumn"]
+    migrate_for_real(dibs_conn, a, b)
+    text_to_enum = schema(table("t", col("m", "text")))
+    assert "AlterColumnType" in op_types(
+        changes(text_to_enum, schema(table("t", col("m", "mood")), enums=[mood]))
+    )

@@ -28,9 +28,18 @@ def _cannot_convert(old: Column, new: Column, enum_types: frozenset[str]) -> boo
 
     DropColumn carries the data-loss hazard, so ``dibs generate`` asks first.
     """
-    if old.type == new.type or new.type.removesuffix("[]") in enum_types:
+    if old.type == new.type:
         return False
+    if new.type.removesuffix("[]") in enum_types:
+        # An enum is reached from a string or another enum (through text), nothing else.
+        old_base = old.type.removesuffix("[]")
+        same_shape = old.type.endswith("[]") == new.type.endswith("[]")
+        return not same_shape or not (old_base in enum_types or _is_string(old_base))
     return cast_context(old.type, new.type) is None
+
+
+def _is_string(type_name: str) -> bool:
+    return type_name == "text" or type_name.startswith(("varchar", "char"))
 
 
 def _reads_retyped(old: Column, new: Column, retyped: set[str]) -> bool:
