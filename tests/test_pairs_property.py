@@ -6,11 +6,12 @@ checks, exclusions and indexes. Two independent draws share names often (the
 name pools are small), so the diff meets every kind of change: objects
 dropped, created, and altered in place. Also: diff(B, B) is empty.
 
-Both variants are ``slow`` (about 1.5 s an example) and are NOT green yet:
-this generator found the ordering and conversion bugs fixed alongside it
-(row types, index names, foreign keys needing a unique key, generated
-columns, casts, implied drops, sequence bounds), and still finds a few
-classes listed in docs/diff.md ("Known gaps"). Run it with ``-m slow``.
+This generator found the ordering and conversion bugs fixed alongside it
+(row types, index names, foreign keys needing a unique key, one primary key
+a table, generated columns, casts, implied drops, sequence bounds, identity
+after a type change); each has a regression test in
+``tests/autogenerate/test_ordering_regressions.py``. 200 examples run by
+default (~35 s), 2,000 under ``-m slow``.
 """
 
 from __future__ import annotations
@@ -60,7 +61,6 @@ def _check(dibs_server: Any, pair: tuple[Schema, Schema]) -> None:
         dibs_server.drop_database(url)
 
 
-@pytest.mark.slow
 @settings(
     max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
