@@ -12,6 +12,8 @@ else may cut or reject values and is treated as data loss.
 'WIDENING'
 >>> classify_type_change("bigint", "integer").name
 'NARROWING'
+>>> [classify_type_change("integer", t).name for t in ("varchar(11)", "varchar(5)")]
+['WIDENING', 'NARROWING']
 >>> using_cast("note", "text", "integer")
 'note::integer'
 >>> using_cast("n", "integer", "bigint") is None
@@ -86,6 +88,8 @@ def _widening(old: str, om: tuple[int, ...], new: str, nm: tuple[int, ...]) -> b
         return nm[0] - new_scale >= om[0] - old_scale and new_scale >= old_scale
     if old in _STRINGS and new == "text":
         return True
+    if old in _INT_DIGITS and new == "varchar":  # every value's text (digits and sign) fits
+        return not nm or nm[0] >= _INT_DIGITS[old] + 1
     if old in _STRINGS and new == "varchar":
         return not nm or (old != "text" and bool(om) and nm[0] >= om[0])
     return (old, new) in {("timestamp", "timestamptz"), ("date", "timestamp")}

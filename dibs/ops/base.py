@@ -39,7 +39,16 @@ Key = tuple[str, ...]
 
 
 class Hazard(enum.Enum):
-    """A risk a reviewer should see before an operation runs on a live database."""
+    """A risk a reviewer should see before an operation runs on a live database.
+
+    ``ACCESS_EXCLUSIVE_LOCK`` means a lock held for as long as work proportional
+    to the table's size (a rewrite, an index build inside ``ALTER TABLE``), not
+    the brief lock almost every ``ALTER TABLE`` takes. ``INDEX_DROPPED``: queries
+    that used the index may get slower plans. ``STATISTICS_RESET``: Postgres drops
+    a column's planner statistics when its type changes (``RemoveStatistics`` in
+    ``ATExecAlterColumnType``), so plans on it may degrade until the next
+    ``ANALYZE``. docs/diff.md maps these classes to pg-schema-diff's hazard types.
+    """
 
     DATA_LOSS = "data loss"
     TABLE_REWRITE = "table rewrite"
@@ -47,6 +56,8 @@ class Hazard(enum.Enum):
     INDEX_BUILD_BLOCKS_WRITES = "index build blocks writes"
     CONSTRAINT_SCAN = "constraint validation scans the table"
     NOT_NULL_SCAN = "SET NOT NULL scans the table"
+    INDEX_DROPPED = "index dropped: queries that used it may slow down"
+    STATISTICS_RESET = "column statistics reset: query plans may degrade until ANALYZE"
 
 
 class TypeChange(enum.Enum):

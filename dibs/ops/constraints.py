@@ -152,6 +152,10 @@ class DropPrimaryKey(Op):
     def describe(self) -> str:
         return f"drop primary key {self.primary_key.name} of {self.table}"
 
+    @property
+    def hazards(self) -> tuple[Hazard, ...]:
+        return (Hazard.INDEX_DROPPED,)  # the key's index goes with it
+
     def apply(self, schema: Schema) -> Schema:
         table = get_table(schema, (self.schema, self.table))
         return replace_table(schema, table, replace(table, primary_key=None))
@@ -219,6 +223,11 @@ class DropConstraint(Op):
 
     def describe(self) -> str:
         return f"drop {_kind(self.constraint)} {self.constraint.name} on {self.table}"
+
+    @property
+    def hazards(self) -> tuple[Hazard, ...]:
+        # Unique and exclusion constraints are backed by an index, dropped with them.
+        return (Hazard.INDEX_DROPPED,) if isinstance(self.constraint, Unique | Exclusion) else ()
 
     def apply(self, schema: Schema) -> Schema:
         table = get_table(schema, (self.schema, self.table))
@@ -314,6 +323,10 @@ class DropIndex(Op):
 
     def describe(self) -> str:
         return f"drop index {self.index.name} on {self.table}"
+
+    @property
+    def hazards(self) -> tuple[Hazard, ...]:
+        return (Hazard.INDEX_DROPPED,)
 
     def apply(self, schema: Schema) -> Schema:
         table = get_table(schema, (self.schema, self.table))

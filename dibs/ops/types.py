@@ -145,7 +145,7 @@ class RecreateEnum(Op):
         if set(self.old.values) - set(self.new.values):
             found.append(Hazard.DATA_LOSS)
         if self.columns:
-            found += [Hazard.TABLE_REWRITE, Hazard.ACCESS_EXCLUSIVE_LOCK]
+            found += [Hazard.TABLE_REWRITE, Hazard.ACCESS_EXCLUSIVE_LOCK, Hazard.STATISTICS_RESET]
         return tuple(found)
 
     def apply(self, schema: Schema) -> Schema:
@@ -201,6 +201,11 @@ class DropSequence(Op):
 
     def describe(self) -> str:
         return f"drop sequence {_qualified(*self.sequence.key)}"
+
+    @property
+    def hazards(self) -> tuple[Hazard, ...]:
+        # Its current value is state, not schema: a re-created sequence starts over.
+        return (Hazard.DATA_LOSS,)
 
     def apply(self, schema: Schema) -> Schema:
         return _replace_sequence(schema, None, self.sequence.key)
