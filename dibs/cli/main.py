@@ -67,12 +67,32 @@ _register()
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI (console-script entry point)."""
     try:
+        _require_working_directory()
         cli.main(args=argv, prog_name="dibs", standalone_mode=True)
     except DibsError as exc:  # raised outside a command (e.g. while parsing)
         from dibs.cli.output import print_error
 
         print_error(exc)
         sys.exit(EXIT_ERROR)
+
+
+def _require_working_directory() -> None:
+    """Every command resolves paths from the working directory: it must still exist.
+
+    A shell left in a directory that was deleted (a removed worktree, a cleaned
+    temporary checkout) would otherwise surface as a traceback deep inside pathlib.
+    """
+    import os
+
+    try:
+        os.getcwd()
+    except FileNotFoundError:
+        from dibs.errors import UsageError
+
+        raise UsageError(
+            "the current directory no longer exists",
+            hint="cd into your project (the directory holding pyproject.toml) and run again",
+        ) from None
 
 
 if __name__ == "__main__":

@@ -98,3 +98,26 @@ def test_sql_apply_refuses_a_database_that_differs(
     with psycopg.connect(dibs_db_url, autocommit=True) as conn:
         found = conn.execute("SELECT to_regclass('users') IS NULL").fetchone()
     assert found == (True,), "nothing may be created when --apply refuses"
+
+
+def test_deleted_working_directory_is_a_clear_error(tmp_path: Path) -> None:
+    """A shell left in a removed checkout gets a message, not a pathlib traceback."""
+    import subprocess
+    import sys
+
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    proc = subprocess.run(
+        [
+            "sh",
+            "-c",
+            f'cd "{gone}" && rmdir "{gone}" && exec "$0" -m dibs.cli.main check',
+            sys.executable,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "current directory no longer exists" in proc.stderr
