@@ -23,6 +23,7 @@ from dibs.schema.model import (
     Schema,
     Table,
 )
+from tests.strategies import identity_options
 
 __all__ = ["edited", "pairs", "start_schemas"]
 
@@ -44,6 +45,9 @@ def _tables(draw: st.DrawFn, name: str) -> Table:
     names = draw(st.lists(_NAMES, min_size=1, max_size=4, unique=True))
     cols = [Column("id", "integer", nullable=False)]
     cols += [Column(n, draw(_TYPES), nullable=draw(st.booleans())) for n in names]
+    if draw(st.booleans()):
+        options = draw(identity_options())
+        cols.append(Column("n", "integer", False, identity="by default", identity_options=options))
     return Table(name, columns=tuple(cols), primary_key=PrimaryKey(f"{name}_pkey", ("id",)))
 
 
@@ -62,6 +66,9 @@ def _edit_table(draw: st.DrawFn, table: Table, others: list[str]) -> Table:
     cols = list(table.columns)
     for i, c in enumerate(cols):
         if c.name == "id":
+            continue
+        if c.identity is not None:
+            cols[i] = _edit_identity(draw, c)
             continue
         action = draw(st.sampled_from(["keep", "keep", "widen", "rename", "drop", "null"]))
         if action == "widen":
@@ -98,6 +105,18 @@ def _edit_table(draw: st.DrawFn, table: Table, others: list[str]) -> Table:
             ),
         )
     return replace(table, columns=tuple(cols), checks=checks, foreign_keys=fks)
+
+
+def _edit_identity(draw: st.DrawFn, col: Column) -> Column:
+    """Widen an identity column or change its sequence options, in the same direction
+    (``identity_options`` explains why that keeps the current value in bounds)."""
+    action = draw(st.sampled_from(["keep", "widen", "options", "options"]))
+    if action == "widen":
+        return replace(col, type="bigint")
+    if action == "options":
+        ascending = col.identity_options is None or col.identity_options.increment > 0
+        return replace(col, identity_options=draw(identity_options(ascending)))
+    return col
 
 
 @st.composite

@@ -33,6 +33,7 @@ from dibs.schema.model import (
     Unique,
 )
 from dibs.schema.types import canonical_type, quote_ident
+from tests.strategies import identity_options
 
 __all__ = ["schemas"]
 
@@ -115,8 +116,10 @@ def _column(draw: st.DrawFn, name: str, types: list[str]) -> Column:
     defaults = SCALARS.get(ctype, [])
     default = None
     identity = None
+    options = None
     if ctype in INTEGERS and draw(st.integers(0, 3)) == 0:
         identity = draw(st.sampled_from(["always", "by default"]))
+        options = draw(identity_options())
     elif defaults and draw(st.booleans()):
         default = canonical_expression(draw(st.sampled_from(defaults)))
     return Column(
@@ -125,6 +128,7 @@ def _column(draw: st.DrawFn, name: str, types: list[str]) -> Column:
         nullable=identity is None and draw(st.booleans()),
         default=default,
         identity=identity,  # type: ignore[arg-type]
+        identity_options=options,
         comment=draw(st.none() | TEXTS),
         display=ColumnDisplay(label=draw(st.booleans())),
     )
@@ -233,7 +237,11 @@ def _table(draw: st.DrawFn, schema: str, name: str, enum_types: list[str], names
     pk_type = draw(st.sampled_from(["bigint", "integer", "uuid", "text"]))
     id_col = Column("id", pk_type, nullable=False)
     if pk_type in INTEGERS and draw(st.booleans()):
-        id_col = replace(id_col, identity=draw(st.sampled_from(["always", "by default"])))
+        id_col = replace(
+            id_col,
+            identity=draw(st.sampled_from(["always", "by default"])),
+            identity_options=draw(identity_options()),
+        )
     cols = [id_col] + [draw(_column(n, types)) for n in col_names]
     ints = [c for c in cols[1:] if c.type in ("bigint", "integer") and c.identity is None]
     if ints and draw(st.booleans()):

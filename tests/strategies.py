@@ -31,6 +31,7 @@ from dibs.schema.model import (
     ExclusionElement,
     Extension,
     ForeignKey,
+    IdentityOptions,
     Index,
     IndexElement,
     PrimaryKey,
@@ -41,7 +42,15 @@ from dibs.schema.model import (
 )
 from dibs.schema.types import canonical_type, quote_ident
 
-__all__ = ["Names", "TypeInfo", "comments", "expr", "qualified_type", "schemas"]
+__all__ = [
+    "Names",
+    "TypeInfo",
+    "comments",
+    "expr",
+    "identity_options",
+    "qualified_type",
+    "schemas",
+]
 
 # Pools of names: plain, mixed case, reserved words, spaces, unicode, long.
 NAMESPACE_POOL = ("app", "Sales Dept", "order", "ünï")
@@ -312,11 +321,50 @@ def _fill(template: str, column: str, info: TypeInfo) -> str:
 
 
 @st.composite
+def identity_options(draw: st.DrawFn, ascending: bool | None = None) -> IdentityOptions | None:
+    """Identity sequence options valid on every integer type (``None``: all defaults).
+
+    Ascending sequences start at 1 or above with a minimum of at most 1,
+    descending ones at -1 or below with a maximum of at least -1: then the
+    bounds of one draw never exclude the current value of another draw's
+    sequence in the same direction (Postgres refuses such an ALTER, and only
+    a person can pick a RESTART value). Bounds that certainly exclude it,
+    after a direction change, are refused by the diff (``UnsupportedChange``);
+    ``ascending`` keeps the direction fixed to avoid them.
+    """
+    if draw(st.booleans()) and ascending is not False:
+        return None
+    steps = {None: (1, 1, 2, 10, -1, -3), True: (1, 2, 10), False: (-1, -3)}[ascending]
+    increment = draw(st.sampled_from(steps))
+    if increment > 0:
+        low = draw(st.none() | st.sampled_from((-100, 0, 1)))
+        high = draw(st.none() | st.integers(1001, 5000))
+        # A default start is the minimum: below 1 it must be given.
+        starts = st.integers(1, 1000)
+        start = draw(starts if low is not None and low < 1 else st.none() | starts)
+    else:
+        low = draw(st.none() | st.integers(-5000, -1001))
+        high = draw(st.none() | st.sampled_from((-1, 0, 100)))
+        starts = st.integers(-1000, -1)
+        start = draw(starts if high is not None and high > -1 else st.none() | starts)
+    return IdentityOptions(
+        start=start,
+        increment=increment,
+        min_value=low,
+        max_value=high,
+        cache=draw(st.sampled_from((1, 1, 5))),
+        cycle=draw(st.booleans()),
+    )
+
+
+@st.composite
 def _column(draw: st.DrawFn, name: str, info: TypeInfo) -> Column:
     identity = None
     default = None
+    options = None
     if info.name in INT_TYPES and draw(st.integers(0, 4)) == 0:
         identity = draw(st.sampled_from(("always", "by default")))
+        options = draw(identity_options())
     elif len(info.defaults) > 0 and draw(st.booleans()):
         default = expr(draw(st.sampled_from(info.defaults)))
     collation = None
@@ -328,6 +376,7 @@ def _column(draw: st.DrawFn, name: str, info: TypeInfo) -> Column:
         nullable=identity is None and draw(st.booleans()),
         default=default,
         identity=identity,  # type: ignore[arg-type]
+        identity_options=options,
         comment=draw(comments()),
         collation=collation,
     )

@@ -53,6 +53,10 @@ def _check(dibs_server: Any, pair: tuple[Schema, Schema]) -> None:
                 with conn.transaction():
                     for stmt in statements:
                         conn.execute(stmt.encode())
+            except psycopg.errors.UnsafeNewEnumValueUsage:
+                # Documented limit (docs/diff.md, "Enums"): a default or check naming a
+                # value added in the same migration belongs in a later migration.
+                return
             except psycopg.Error as exc:
                 script = ";\n".join(statements)
                 raise AssertionError(f"{exc}\nwhile applying:\n{script}") from exc

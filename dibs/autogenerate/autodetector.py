@@ -56,7 +56,8 @@ def _diff(source: Schema, target: Schema, questioner: Questioner) -> list[Op]:
     renamed = source
     for op in renames:
         renamed = op.apply(renamed)
-    enum_types = frozenset(enum_type_name(e) for e in target.enums)
+    # Both sides' enums: a column may leave an enum the target drops.
+    enum_types = frozenset(enum_type_name(e) for e in (*renamed.enums, *target.enums))
     ops: list[Op] = [CreateSchema(s) for s in target.schemas if s not in source.schemas]
     old_ext = {e.name: e for e in source.extensions}
     new_ext = {e.name: e for e in target.extensions}

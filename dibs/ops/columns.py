@@ -26,6 +26,7 @@ from dibs.schema.model import (
     ExclusionElement,
     ForeignKey,
     IdentityKind,
+    IdentityOptions,
     Index,
     IndexElement,
     Schema,
@@ -37,6 +38,7 @@ __all__ = [
     "AddIdentity",
     "AlterColumnType",
     "AlterIdentity",
+    "AlterIdentityOptions",
     "DropColumn",
     "DropDefault",
     "DropIdentity",
@@ -57,9 +59,13 @@ def _alter(schema: Schema, s: str, t: str, c: str, **changes: Any) -> Schema:
     return replace_table(schema, table, replace(table, columns=cols))
 
 
+_MAY_BE_NULL = "may-be-null"
+
+
 def nullable_key(schema: str, table: str, column: str) -> Key:
-    """Created by ``DropPrimaryKey``: a primary key column may only lose NOT NULL after it."""
-    return ("may-be-null", schema, table, column)
+    """Created by ``DropPrimaryKey`` (or a ``DropColumn`` taking the key with it): a
+    primary key column may only lose NOT NULL after the key is gone."""
+    return (_MAY_BE_NULL, schema, table, column)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +141,12 @@ class DropColumn(Op):
         return replace_table(schema, table, _without_column(table, name))
 
     def drops(self) -> frozenset[Key]:
-        return frozenset({column_key(self.schema, self.table, self.column.name)}) | self.implied
+        implied = {k for k in self.implied if k[0] != _MAY_BE_NULL}
+        return frozenset({column_key(self.schema, self.table, self.column.name), *implied})
+
+    def creates(self) -> frozenset[Key]:
+        # The primary key goes with the column: its other columns may then lose NOT NULL.
+        return frozenset(k for k in self.implied if k[0] == _MAY_BE_NULL)
 
     def requires(self) -> frozenset[Key]:
         return frozenset({table_key(self.schema, self.table)} | type_keys(self.column.type))
@@ -151,13 +162,20 @@ class DropColumn(Op):
 
 
 def implied_drops(table: Table, name: str) -> frozenset[Key]:
-    """Keys of the constraints and indexes of ``table`` that dropping column ``name`` drops."""
+    """Keys of the constraints and indexes of ``table`` that dropping column ``name`` drops.
+
+    When the primary key goes, the ``nullable_key`` of its other columns is
+    included too (``DropColumn`` creates those, see ``nullable_key``).
+    """
     from dibs.ops.tables import table_objects
 
     before = table_objects(table)
     after = table_objects(_without_column(table, name))
-    gone = before - after
-    return frozenset(k for k in gone if k[0] != "column")
+    gone = {k for k in before - after if k[0] != "column"}
+    pk = table.primary_key
+    if pk is not None and name in pk.columns:
+        gone |= {nullable_key(table.schema, table.name, c) for c in pk.columns if c != name}
+    return frozenset(gone)
 
 
 def _index_mentions(index: Index, name: str) -> bool:
@@ -418,12 +436,20 @@ class DropDefault(_ColumnOp):
 @dataclass(frozen=True, slots=True)
 class AddIdentity(_ColumnOp):
     kind: IdentityKind = "by default"
+    options: IdentityOptions | None = None
 
     def describe(self) -> str:
         return f"make {self.table}.{self.column} an identity column ({self.kind})"
 
     def apply(self, schema: Schema) -> Schema:
-        return _alter(schema, self.schema, self.table, self.column, identity=self.kind)
+        return _alter(
+            schema,
+            self.schema,
+            self.table,
+            self.column,
+            identity=self.kind,
+            identity_options=self.options,
+        )
 
     def requires(self) -> frozenset[Key]:
         # Identity needs an integer type: after a type change of the column.
@@ -437,7 +463,9 @@ class DropIdentity(_ColumnOp):
         return f"drop identity of {self.table}.{self.column}"
 
     def apply(self, schema: Schema) -> Schema:
-        return _alter(schema, self.schema, self.table, self.column, identity=None)
+        return _alter(
+            schema, self.schema, self.table, self.column, identity=None, identity_options=None
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -449,3 +477,29 @@ class AlterIdentity(_ColumnOp):
 
     def apply(self, schema: Schema) -> Schema:
         return _alter(schema, self.schema, self.table, self.column, identity=self.kind)
+
+
+@dataclass(frozen=True, slots=True)
+class AlterIdentityOptions(_ColumnOp):
+    """Change an identity column's sequence options (``SET START WITH``, ``SET CACHE``…).
+
+    ``type`` is the column's type once the plan has run: options left at their
+    default (``None``) are rendered as that type's values. The sequence's
+    current value is left alone (``SET START WITH`` only changes what a
+    ``RESTART`` would go back to); Postgres refuses new bounds that exclude it.
+    """
+
+    type: str = "bigint"
+    old: IdentityOptions | None = None
+    new: IdentityOptions | None = None
+
+    def describe(self) -> str:
+        return f"change the identity sequence options of {self.table}.{self.column}"
+
+    def requires(self) -> frozenset[Key]:
+        # Defaults are rendered for the new type: after a type change of the column.
+        keys = {column_key(self.schema, self.table, self.column)}
+        return frozenset(keys | {column_type_key(self.schema, self.table, self.column)})
+
+    def apply(self, schema: Schema) -> Schema:
+        return _alter(schema, self.schema, self.table, self.column, identity_options=self.new)

@@ -114,17 +114,34 @@ def _index_keys(schema: str, table: str, index: Index) -> frozenset[Key]:
 
 @dataclass(frozen=True, slots=True)
 class AddPrimaryKey(Op):
+    """Add a primary key.
+
+    On an existing table outside a partition tree the index is built first
+    (``CREATE UNIQUE INDEX``: a SHARE lock, reads go on) and then turned into
+    the key (``ADD CONSTRAINT … USING INDEX``: a brief ACCESS EXCLUSIVE lock);
+    ``ALTER TABLE … ADD PRIMARY KEY`` would hold ACCESS EXCLUSIVE for the whole
+    build. Postgres refuses ``USING INDEX`` on partitioned tables, so there and
+    on partitions the key is added in one step.
+    """
+
     schema: str
     table: str
     primary_key: PrimaryKey
     existing_table: bool = True
+    in_partition_tree: bool = False
 
     def describe(self) -> str:
         return f"add primary key {self.primary_key.name} ({', '.join(self.primary_key.columns)})"
 
     @property
+    def builds_index_first(self) -> bool:
+        return self.existing_table and not self.in_partition_tree
+
+    @property
     def hazards(self) -> tuple[Hazard, ...]:
-        return _BUILD if self.existing_table else ()
+        if not self.existing_table:
+            return ()
+        return (Hazard.INDEX_BUILD_BLOCKS_WRITES,) if self.builds_index_first else _BUILD
 
     def apply(self, schema: Schema) -> Schema:
         table = get_table(schema, (self.schema, self.table))
@@ -177,7 +194,9 @@ class AddConstraint(Op):
     On an existing table a foreign key or check is added ``NOT VALID`` and then
     validated, so the scan does not block writes (it still reads the table).
     Postgres cannot add a ``NOT VALID`` foreign key to a partitioned table
-    (``partitioned``): there it is added, and checked, in one step.
+    (``partitioned``): there it is added, and checked, in one step. A unique
+    constraint on an existing table outside a partition tree is built as an
+    index first and then attached, as ``AddPrimaryKey`` explains.
     """
 
     schema: str
@@ -185,9 +204,18 @@ class AddConstraint(Op):
     constraint: Constraint
     existing_table: bool = True
     partitioned: bool = False
+    in_partition_tree: bool = False
 
     def describe(self) -> str:
         return f"add {_kind(self.constraint)} {self.constraint.name} on {self.table}"
+
+    @property
+    def builds_index_first(self) -> bool:
+        return (
+            isinstance(self.constraint, Unique)
+            and self.existing_table
+            and not self.in_partition_tree
+        )
 
     @property
     def hazards(self) -> tuple[Hazard, ...]:
@@ -195,7 +223,7 @@ class AddConstraint(Op):
             return ()
         if isinstance(self.constraint, ForeignKey | Check):
             return (Hazard.CONSTRAINT_SCAN,)
-        return _BUILD
+        return (Hazard.INDEX_BUILD_BLOCKS_WRITES,) if self.builds_index_first else _BUILD
 
     def apply(self, schema: Schema) -> Schema:
         table = get_table(schema, (self.schema, self.table))

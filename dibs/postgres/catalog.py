@@ -123,6 +123,8 @@ WHERE c.relkind IN ('r', 'p') AND n.nspname = ANY(%(schemas)s) AND """
 # table as context (relation id 0), which saves opening it per column.
 # ``collation_oid`` is set only when the column's collation is not its
 # type's; ``attcollation`` is what an index key on the column defaults to.
+# ``identity_options`` is an identity column's sequence options as text
+# (``start,increment,min,max,cache,cycle``), so the row stays hashable.
 COLUMNS: LiteralString = (
     """
 SELECT a.attrelid, a.attnum, a.attname, format_type(a.atttypid, a.atttypmod) AS type,
@@ -132,6 +134,13 @@ SELECT a.attrelid, a.attnum, a.attname, format_type(a.atttypid, a.atttypmod) AS 
        a.attidentity, a.attgenerated, cd.description AS comment,
        CASE WHEN a.attcollation <> 0 AND a.attcollation <> ty.typcollation
             THEN a.attcollation END AS collation_oid,
+       CASE WHEN a.attidentity <> '' THEN (
+         SELECT concat_ws(',', s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcache,
+                          s.seqcycle)
+         FROM pg_depend d JOIN pg_sequence s ON s.seqrelid = d.objid
+         WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass
+           AND d.refobjid = a.attrelid AND d.refobjsubid = a.attnum AND d.deptype = 'i')
+       END AS identity_options,
        a.attcollation
 FROM pg_attribute a
 JOIN pg_class c ON c.oid = a.attrelid

@@ -312,12 +312,14 @@ def _unmanaged(row: Row) -> model.Unmanaged:
 
 
 # Rows of the table-sized queries, unpacked by position (see catalog.py).
-_ColumnRow = tuple[int, int, str, str, bool, str | None, str, str, str | None, int | None, int]
-_ColumnKey = tuple[str, str, bool, str | None, str, str, str | None, int | None]
+_ColumnRow = tuple[
+    int, int, str, str, bool, str | None, str, str, str | None, int | None, str | None, int
+]
+_ColumnKey = tuple[str, str, bool, str | None, str, str, str | None, int | None, str | None]
 
 
 def _column(key: _ColumnKey, where: str, collations: dict[int, tuple[str, str]]) -> model.Column:
-    name, type_text, notnull, expr, identity, generated_kind, comment, collation_oid = key
+    name, type_text, notnull, expr, identity, generated_kind, comment, collation_oid, seq = key
     generated = generated_kind == "s"
     collation = None
     if collation_oid is not None and collation_oid in collations:
@@ -331,6 +333,20 @@ def _column(key: _ColumnKey, where: str, collations: dict[int, tuple[str, str]])
         generated=_expression(expr, where) if expr is not None and generated else None,
         comment=comment,
         collation=collation,
+        identity_options=None if seq is None else _identity_options(seq),
+    )
+
+
+def _identity_options(text: str) -> model.IdentityOptions:
+    """Read ``start,increment,min,max,cache,cycle``; ``Column`` drops the defaults."""
+    start, increment, low, high, cache, cycle = text.split(",")
+    return model.IdentityOptions(
+        start=int(start),
+        increment=int(increment),
+        min_value=int(low),
+        max_value=int(high),
+        cache=int(cache),
+        cycle=cycle == "t",
     )
 
 
@@ -427,7 +443,7 @@ class _Columns:
         built: dict[_ColumnKey, model.Column] = {}
         for row in column_rows:
             relid, attnum = row[0], row[1]
-            key: _ColumnKey = row[2:10]
+            key: _ColumnKey = row[2:11]
             column = built.get(key)
             if column is None:
                 head = heads[relid]
@@ -435,7 +451,7 @@ class _Columns:
                 column = built[key] = _column(key, where, collations)
             columns[relid].append(column)
             names[relid][attnum] = row[2]
-            att_collations[relid][attnum] = row[10]
+            att_collations[relid][attnum] = row[11]
 
 
 # A table's indexes (sorted by name) and, by index oid, the rows of the

@@ -16,12 +16,14 @@ from dibs.render.ddl import render_object, render_table
 from dibs.render.parts import (
     column_def,
     constraint_body,
+    deferrable_clause,
+    identity_clauses,
     index_def,
     literal,
     qualified,
     sequence_options,
 )
-from dibs.schema.model import Check, ForeignKey, Schema
+from dibs.schema.model import Check, ForeignKey, PrimaryKey, Schema, Unique
 from dibs.schema.types import quote_ident
 
 __all__ = ["render_op", "render_plan", "renders"]
@@ -266,7 +268,15 @@ renders(ops.DropIdentity)(_column_action("DROP IDENTITY"))
 @renders(ops.AddIdentity)
 def _add_identity(op: ops.AddIdentity) -> list[str]:
     action = f"ALTER COLUMN {quote_ident(op.column)} ADD GENERATED {op.kind.upper()} AS IDENTITY"
+    if op.options is not None:
+        action += f" ({' '.join(identity_clauses(op.options))})"
     return [_alter(op.schema, op.table, action)]
+
+
+@renders(ops.AlterIdentityOptions)
+def _alter_identity_options(op: ops.AlterIdentityOptions) -> list[str]:
+    sets = " ".join(f"SET {c}" for c in identity_clauses(op.new, every_for=op.type))
+    return [_alter(op.schema, op.table, f"ALTER COLUMN {quote_ident(op.column)} {sets}")]
 
 
 @renders(ops.AlterIdentity)
@@ -278,8 +288,30 @@ def _alter_identity(op: ops.AlterIdentity) -> list[str]:
 @renders(ops.AddPrimaryKey)
 def _add_primary_key(op: ops.AddPrimaryKey) -> list[str]:
     pk = op.primary_key
+    if op.builds_index_first:
+        return _unique_via_index(op.schema, op.table, pk)
     action = f"ADD CONSTRAINT {quote_ident(pk.name)} {constraint_body(pk)}"
     return [_alter(op.schema, op.table, action)]
+
+
+def _unique_via_index(schema: str, table: str, con: PrimaryKey | Unique) -> list[str]:
+    """Build the key's index under a SHARE lock, then make it the constraint.
+
+    ``ADD CONSTRAINT … USING INDEX`` renames nothing (the index already has the
+    constraint's name) and takes ACCESS EXCLUSIVE only for the catalog change,
+    where ``ADD CONSTRAINT … UNIQUE (…)`` would hold it for the whole build.
+    """
+    name = quote_ident(con.name)
+    nnd = " NULLS NOT DISTINCT" if isinstance(con, Unique) and con.nulls_not_distinct else ""
+    build = (
+        f"CREATE UNIQUE INDEX {name} ON {qualified(schema, table)} "
+        f"({', '.join(quote_ident(c) for c in con.columns)}){nnd}"
+    )
+    if isinstance(con, PrimaryKey):
+        kind, tail = "PRIMARY KEY", ""
+    else:
+        kind, tail = "UNIQUE", deferrable_clause(con.deferrable, con.initially_deferred)
+    return [build, _alter(schema, table, f"ADD CONSTRAINT {name} {kind} USING INDEX {name}{tail}")]
 
 
 @renders(ops.DropPrimaryKey)
@@ -294,6 +326,8 @@ def _add_constraint(op: ops.AddConstraint) -> list[str]:
     Validation then takes a SHARE UPDATE EXCLUSIVE lock instead of blocking writes.
     """
     con = op.constraint
+    if op.builds_index_first and isinstance(con, Unique):
+        return _unique_via_index(op.schema, op.table, con)
     name = quote_ident(con.name)
     action = f"ADD CONSTRAINT {name} {constraint_body(con)}"
     two_step = op.existing_table and isinstance(con, ForeignKey | Check)

@@ -14,6 +14,7 @@ from dibs.schema.model import (
     Column,
     Exclusion,
     ForeignKey,
+    IdentityOptions,
     Index,
     IndexElement,
     PrimaryKey,
@@ -25,7 +26,9 @@ from dibs.schema.types import quote_ident
 __all__ = [
     "column_def",
     "constraint_body",
+    "deferrable_clause",
     "dotted",
+    "identity_clauses",
     "index_def",
     "literal",
     "qualified",
@@ -61,7 +64,10 @@ def column_def(col: Column) -> str:
     if col.generated:
         parts.append(f"GENERATED ALWAYS AS ({col.generated}) STORED")
     if col.identity:
-        parts.append(f"GENERATED {col.identity.upper()} AS IDENTITY")
+        identity = f"GENERATED {col.identity.upper()} AS IDENTITY"
+        if col.identity_options is not None:
+            identity += f" ({' '.join(identity_clauses(col.identity_options))})"
+        parts.append(identity)
     if col.default is not None:
         parts.append(f"DEFAULT {col.default}")
     if not col.nullable:
@@ -69,7 +75,7 @@ def column_def(col: Column) -> str:
     return " ".join(parts)
 
 
-def _deferrable(deferrable: bool, initially_deferred: bool) -> str:
+def deferrable_clause(deferrable: bool, initially_deferred: bool) -> str:
     if not deferrable:
         return ""
     return " DEFERRABLE INITIALLY DEFERRED" if initially_deferred else " DEFERRABLE"
@@ -85,7 +91,7 @@ def constraint_body(con: PrimaryKey | Unique | ForeignKey | Check | Exclusion) -
         return f"PRIMARY KEY ({_names(con.columns)})"
     if isinstance(con, Unique):
         nnd = " NULLS NOT DISTINCT" if con.nulls_not_distinct else ""
-        tail = _deferrable(con.deferrable, con.initially_deferred)
+        tail = deferrable_clause(con.deferrable, con.initially_deferred)
         return f"UNIQUE{nnd} ({_names(con.columns)}){tail}"
     if isinstance(con, ForeignKey):
         match = " MATCH FULL" if con.match == "FULL" else ""
@@ -93,7 +99,7 @@ def constraint_body(con: PrimaryKey | Unique | ForeignKey | Check | Exclusion) -
             f"FOREIGN KEY ({_names(con.columns)}) REFERENCES "
             f"{qualified(con.ref_schema, con.ref_table)} ({_names(con.ref_columns)}){match}"
             f" ON DELETE {con.on_delete} ON UPDATE {con.on_update}"
-            + _deferrable(con.deferrable, con.initially_deferred)
+            + deferrable_clause(con.deferrable, con.initially_deferred)
         )
     if isinstance(con, Check):
         return f"CHECK ({con.expression})"
@@ -104,7 +110,7 @@ def constraint_body(con: PrimaryKey | Unique | ForeignKey | Check | Exclusion) -
         for e in con.elements
     )
     where = f" WHERE ({con.where})" if con.where else ""
-    tail = _deferrable(con.deferrable, con.initially_deferred)
+    tail = deferrable_clause(con.deferrable, con.initially_deferred)
     return f"EXCLUDE USING {con.method} ({elements}){where}{tail}"
 
 
@@ -145,3 +151,38 @@ def sequence_options(seq: Sequence) -> str:
         f"AS {seq.type} INCREMENT BY {seq.increment} {low} {high} "
         f"START WITH {seq.start} CACHE {seq.cache} {cycle}"
     )
+
+
+def identity_clauses(options: IdentityOptions | None, *, every_for: str | None = None) -> list[str]:
+    """Return an identity sequence's options as clauses: ``START WITH 3``, ``NO CYCLE``…
+
+    Only the options that differ from Postgres's defaults, unless ``every_for``
+    names the column's type: then all six, each spelled out (``NO MINVALUE``
+    for a default bound, the start as a number), which ``ALTER COLUMN … SET …``
+    needs because Postgres keeps whatever an ALTER does not name, and a
+    default bound or start depends on the increment's direction.
+    """
+    opts = options or IdentityOptions()
+    every = every_for is not None
+    clauses = []
+    if every or opts.increment != 1:
+        clauses.append(f"INCREMENT BY {opts.increment}")
+    if opts.min_value is not None:
+        clauses.append(f"MINVALUE {opts.min_value}")
+    elif every:
+        clauses.append("NO MINVALUE")
+    if opts.max_value is not None:
+        clauses.append(f"MAXVALUE {opts.max_value}")
+    elif every:
+        clauses.append("NO MAXVALUE")
+    if opts.start is not None:
+        clauses.append(f"START WITH {opts.start}")
+    elif every:
+        clauses.append(f"START WITH {opts.effective_start(every_for or 'bigint')}")
+    if every or opts.cache != 1:
+        clauses.append(f"CACHE {opts.cache}")
+    if opts.cycle:
+        clauses.append("CYCLE")
+    elif every:
+        clauses.append("NO CYCLE")
+    return clauses

@@ -11,6 +11,9 @@ decides the database's shape: fields that take part in equality, with SQL
 expressions replaced by their comparison keys and columns in name order. Two
 schemas that compare equal have the same fingerprint, and the fingerprint does
 not depend on the Python version (plain JSON, sorted keys, ASCII only).
+Fields added to the model later are marked ``model.OMIT_DEFAULT`` and left
+out of the fingerprint while they hold their default, so recorded
+fingerprints of schemas that do not use them stay valid.
 
 This module imports nothing heavy: ``dibs check`` computes fingerprints on
 its fast path.
@@ -46,6 +49,7 @@ _NESTED: dict[tuple[type, str], type] = {
     (model.Table, "exclusions"): model.Exclusion,
     (model.Table, "indexes"): model.Index,
     (model.Column, "display"): model.ColumnDisplay,
+    (model.Column, "identity_options"): model.IdentityOptions,
     (model.Exclusion, "elements"): model.ExclusionElement,
     (model.Index, "elements"): model.IndexElement,
 }
@@ -64,13 +68,17 @@ def _encode(value: Any, *, for_fingerprint: bool) -> Any:
             elif not f.init:
                 continue
             item = getattr(value, f.name)
-            if not for_fingerprint and _is_default(f, item):
+            if (not for_fingerprint or _omits_default(f)) and _is_default(f, item):
                 continue
             out[f.name] = _encode(item, for_fingerprint=for_fingerprint)
         return out
     if isinstance(value, tuple | list):
         return [_encode(v, for_fingerprint=for_fingerprint) for v in value]
     return value
+
+
+def _omits_default(f: dataclasses.Field[Any]) -> bool:
+    return all(f.metadata.get(k) == v for k, v in model.OMIT_DEFAULT.items())
 
 
 def _is_default(f: dataclasses.Field[Any], value: Any) -> bool:

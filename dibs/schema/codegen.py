@@ -20,6 +20,7 @@ from dibs.schema.model import (
     EnumType,
     Exclusion,
     ForeignKey,
+    IdentityOptions,
     Index,
     IndexElement,
     Schema,
@@ -130,9 +131,7 @@ def _column_line(
     if single_pk:
         markers.insert(0, "dibs.pk")
     if col.identity:
-        markers.append(
-            "dibs.identity(always=True)" if col.identity == "always" else "dibs.identity()"
-        )
+        markers.append(_identity_marker(col))
     if col.generated is not None:
         markers.append(f"dibs.generated({_py(col.generated)})")
     if col.default is not None:
@@ -426,3 +425,16 @@ def _domain_source(dom: object) -> str:
     if dom.comment is not None:
         args.append(f"comment={_py(dom.comment)}")
     return f"dibs.domain({', '.join(args)})\n"
+
+
+def _identity_marker(col: Column) -> str:
+    """``dibs.identity(…)`` with ``always`` and the non-default sequence options."""
+    args = ["always=True"] if col.identity == "always" else []
+    opts = col.identity_options
+    if opts is not None:
+        defaults = IdentityOptions()
+        for name in ("start", "increment", "min_value", "max_value", "cache", "cycle"):
+            value = getattr(opts, name)
+            if value != getattr(defaults, name):
+                args.append(f"{name}={value!r}")
+    return f"dibs.identity({', '.join(args)})"

@@ -320,6 +320,30 @@ def _column_default(
     return None
 
 
+def _identity_options(
+    ident: m.Identity | None, ctype: str, attr: str, where: SourceLocation | None
+) -> model.IdentityOptions | None:
+    """The identity sequence options of ``dibs.identity(…)``, checked as Postgres would."""
+    if ident is None:
+        return None
+    options = model.IdentityOptions(
+        start=ident.start,
+        increment=ident.increment,
+        min_value=ident.min_value,
+        max_value=ident.max_value,
+        cache=ident.cache,
+        cycle=ident.cycle,
+    )
+    try:
+        return options.normalized(ctype)
+    except ValueError as exc:
+        raise DeclarationError(
+            f"column {attr!r}: {exc}",
+            location=where,
+            hint="pass dibs.identity() options Postgres accepts (see CREATE SEQUENCE)",
+        ) from exc
+
+
 def column_decl(cls: type, attr: str, hint: Any, cls_loc: SourceLocation | None) -> ColumnDecl:
     where = _attr_location(cls_loc, attr)
     base, found, nullable = unwrap(hint)
@@ -348,6 +372,7 @@ def column_decl(cls: type, attr: str, hint: Any, cls_loc: SourceLocation | None)
         generated=None if gen is None else expression(gen.expression, where, f"generated {attr!r}"),
         comment=next((x.text for x in reversed(found) if isinstance(x, m.Comment)), None),
         collation=next((x.name for x in reversed(found) if isinstance(x, m.Collate)), None),
+        identity_options=_identity_options(ident, ctype, attr, where),
         renamed_from=tuple(n for x in found if isinstance(x, m.RenamedFrom) for n in x.names),
         display=model.ColumnDisplay(
             label=m.label in found, long_text=m.long_text in found, hidden=m.hidden in found

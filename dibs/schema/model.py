@@ -46,6 +46,7 @@ __all__ = [
     "ExclusionElement",
     "Extension",
     "ForeignKey",
+    "IdentityOptions",
     "Index",
     "IndexElement",
     "PrimaryKey",
@@ -62,6 +63,33 @@ FkAction = Literal["NO ACTION", "RESTRICT", "CASCADE", "SET NULL", "SET DEFAULT"
 FkMatch = Literal["SIMPLE", "FULL"]
 
 DEFAULT_SCHEMA = "public"
+
+# A field added after fingerprints were recorded: left out of the fingerprint
+# (as ``to_json`` leaves out every default) while it holds its default, so
+# schemas that do not use it keep their fingerprint.
+OMIT_DEFAULT: dict[str, str] = {"fingerprint": "omit-default"}
+
+# The values a sequence of each integer type can take.
+_INTEGER_RANGE = {
+    "smallint": (-(2**15), 2**15 - 1),
+    "integer": (-(2**31), 2**31 - 1),
+    "bigint": (-(2**63), 2**63 - 1),
+}
+
+
+def sequence_bounds(type_name: str, increment: int) -> tuple[int | None, int | None]:
+    """Return Postgres's default ``(MINVALUE, MAXVALUE)`` for a sequence of ``type_name``.
+
+    Ascending sequences default to ``1 .. max of the type``, descending ones to
+    ``min of the type .. -1``; ``(None, None)`` for a type that is no integer.
+
+    >>> sequence_bounds("smallint", -1)
+    (-32768, -1)
+    """
+    if type_name not in _INTEGER_RANGE:
+        return (None, None)
+    low, high = _INTEGER_RANGE[type_name]
+    return (1, high) if increment > 0 else (low, -1)
 
 
 def _table_key(table: Table) -> tuple[str, str]:
@@ -88,12 +116,79 @@ class ColumnDisplay:
 
 
 @dataclass(frozen=True, slots=True)
+class IdentityOptions:
+    """The sequence options of an identity column, where they differ from Postgres's defaults.
+
+    ``start``, ``min_value`` and ``max_value`` are ``None`` when they are the
+    default, which depends on the column's type and the increment's direction
+    (``1 .. 2147483647`` for an ascending ``integer``; start at the minimum when
+    ascending, the maximum when descending). Keeping the default as ``None``
+    rather than a number is what Postgres does too: when the column's type
+    changes, a default bound follows the new type and an explicit one stays.
+    ``Column`` normalises its options against its type (``normalized``) and
+    holds ``None`` instead of all-default options, so the options a schema
+    never mentions do not exist in its JSON or fingerprint.
+    """
+
+    start: int | None = None
+    increment: int = 1
+    min_value: int | None = None
+    max_value: int | None = None
+    cache: int = 1
+    cycle: bool = False
+
+    def bounds(self, type_name: str) -> tuple[int | None, int | None]:
+        """Return the effective ``(min, max)`` on a column of ``type_name``."""
+        low, high = sequence_bounds(type_name, self.increment)
+        return (
+            low if self.min_value is None else self.min_value,
+            high if self.max_value is None else self.max_value,
+        )
+
+    def effective_start(self, type_name: str) -> int | None:
+        """Return the effective START on a column of ``type_name`` (the low or high bound)."""
+        if self.start is not None:
+            return self.start
+        low, high = self.bounds(type_name)
+        return low if self.increment > 0 else high
+
+    def normalized(self, type_name: str) -> IdentityOptions | None:
+        """Return these options with defaults as ``None`` (``None`` when all are default).
+
+        Raises:
+            ValueError: the options are not ones Postgres accepts.
+        """
+        if self.increment == 0:
+            raise ValueError("identity increment must not be zero")
+        if self.cache < 1:
+            raise ValueError(f"identity cache must be at least 1, not {self.cache}")
+        low, high = self.bounds(type_name)
+        if low is not None and high is not None and low >= high:
+            raise ValueError(f"identity MINVALUE ({low}) must be less than MAXVALUE ({high})")
+        start = self.effective_start(type_name)
+        if start is not None and low is not None and high is not None and not low <= start <= high:
+            raise ValueError(f"identity START ({start}) must be within {low} .. {high}")
+        default_low, default_high = sequence_bounds(type_name, self.increment)
+        result = IdentityOptions(
+            start=None if start == (low if self.increment > 0 else high) else start,
+            increment=self.increment,
+            min_value=None if low == default_low else low,
+            max_value=None if high == default_high else high,
+            cache=self.cache,
+            cycle=self.cycle,
+        )
+        return None if result == IdentityOptions() else result
+
+
+@dataclass(frozen=True, slots=True)
 class Column:
     """A table column.
 
     ``type`` is a canonical type spelling (``bigint``, ``varchar(20)``,
     ``timestamptz``, ``shop.order_status[]``); ``default`` and ``generated``
     are canonical SQL expressions; ``generated`` is a STORED generated column.
+    ``identity_options`` holds an identity column's non-default sequence
+    options (normalised against ``type`` on construction, see ``IdentityOptions``).
     """
 
     name: str
@@ -104,6 +199,7 @@ class Column:
     generated: str | None = field(default=None, compare=False)
     comment: str | None = None
     collation: str | None = None
+    identity_options: IdentityOptions | None = field(default=None, metadata=OMIT_DEFAULT)
     renamed_from: tuple[str, ...] = field(default=(), compare=False)
     display: ColumnDisplay = field(default=ColumnDisplay(), compare=False)
     location: SourceLocation | None = field(default=None, compare=False)
@@ -112,6 +208,12 @@ class Column:
     def __post_init__(self) -> None:
         object.__setattr__(self, "_keys", (_key(self.default), _key(self.generated)))
         _no_empty_comment(self)
+        if self.identity_options is not None:
+            if self.identity is None:
+                raise ValueError(f"column {self.name!r}: identity options on a non-identity column")
+            object.__setattr__(
+                self, "identity_options", self.identity_options.normalized(self.type)
+            )
 
 
 @dataclass(frozen=True, slots=True)

@@ -171,3 +171,24 @@ def test_a_number_cannot_become_an_enum_so_the_column_is_replaced(dibs_conn: Any
     assert "AlterColumnType" in op_types(
         changes(text_to_enum, schema(table("t", col("m", "mood")), enums=[mood]))
     )
+
+
+def test_key_columns_lose_not_null_after_a_dropped_column_takes_the_key(dibs_conn: Any) -> None:
+    from dataclasses import replace
+
+    from dibs.schema.model import PrimaryKey
+
+    old = table("t", col("x", "inet", null=False), col("id", "bigint", null=False))
+    a = schema(replace(old, primary_key=PrimaryKey("PK of t", ("x", "id"))))
+    b = schema(table("t", col("x", "bigint", null=False, identity="always"), col("id", "bigint")))
+    statements = migrate_for_real(dibs_conn, a, b)
+    drop = next(i for i, s in enumerate(statements) if "DROP COLUMN x" in s)
+    assert drop < next(i for i, s in enumerate(statements) if "DROP NOT NULL" in s)
+
+
+def test_an_enum_column_becoming_jsonb_is_replaced(dibs_conn: Any) -> None:
+    mood = EnumType("mood", ("new",))
+    a = schema(table("t", col("m", "mood")), enums=[mood])
+    b = schema(table("t", col("m", "jsonb")))
+    assert sorted(op_types(changes(a, b))) == ["AddColumn", "DropColumn", "DropEnum"]
+    migrate_for_real(dibs_conn, a, b)

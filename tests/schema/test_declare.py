@@ -228,6 +228,36 @@ def test_nullability_identity_and_generated(declare: Declared) -> None:
     assert col(t, "total").default is None
 
 
+def test_identity_sequence_options(declare: Declared) -> None:
+    s = declare(
+        """
+        @dibs.table
+        class Ticket:
+            id: Annotated[int, dibs.pk, dibs.identity(always=True, start=100, increment=5)]
+            down: Annotated[int, dibs.identity(increment=-1, max_value=-1, cache=1)]
+        """
+    )
+    t = table(s, "ticket")
+    assert col(t, "id").identity_options == model.IdentityOptions(start=100, increment=5)
+    # Postgres's defaults are no options at all.
+    assert col(t, "down").identity_options == model.IdentityOptions(increment=-1)
+    from dibs.schema.codegen import generate_python
+
+    assert "dibs.identity(always=True, start=100, increment=5)" in generate_python(s)
+
+
+def test_identity_options_postgres_refuses_name_the_column(declare: Declared) -> None:
+    with pytest.raises(DeclarationError, match=r"'id'.*START") as info:
+        declare(
+            """
+            @dibs.table
+            class Bad:
+                id: Annotated[int, dibs.pk, dibs.identity(min_value=10, start=1)]
+            """
+        )
+    assert info.value.hint is not None and "dibs.identity()" in info.value.hint
+
+
 def test_defaults_as_sql_and_as_python_literals(declare: Declared) -> None:
     schema = declare(
         """

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dibs.autogenerate.compare.types import check_bounds
 from dibs.autogenerate.hazards import cast_context, classify_type_change, using_cast
 from dibs.ops import (
     AddColumn,
     AddIdentity,
     AlterColumnType,
     AlterIdentity,
+    AlterIdentityOptions,
     DropColumn,
     DropDefault,
     DropIdentity,
@@ -18,7 +20,7 @@ from dibs.ops import (
     SetNotNull,
 )
 from dibs.ops.columns import implied_drops
-from dibs.schema.model import Column, Table
+from dibs.schema.model import Column, IdentityOptions, Table
 
 __all__ = ["compare_columns"]
 
@@ -35,6 +37,8 @@ def _cannot_convert(old: Column, new: Column, enum_types: frozenset[str]) -> boo
         old_base = old.type.removesuffix("[]")
         same_shape = old.type.endswith("[]") == new.type.endswith("[]")
         return not same_shape or not (old_base in enum_types or _is_string(old_base))
+    if old.type.removesuffix("[]") in enum_types and not _is_string(new.type.removesuffix("[]")):
+        return True  # an enum has no cast but I/O conversion to strings
     return cast_context(old.type, new.type) is None
 
 
@@ -69,8 +73,9 @@ def compare_columns(
 ) -> tuple[list[Op], set[str]]:
     """Return the column operations and the names of columns dropped and re-added.
 
-    ``enum_types`` are the canonical names of the target's enums (they need
-    ``USING … ::text::`` when a column changes to one).
+    ``enum_types`` are the canonical names of both sides' enums (a column
+    changing to one needs ``USING … ::text::``; one changing from one to
+    anything but a string has no cast).
     """
     s, t = new.schema, new.name
     ops: list[Op] = []
@@ -120,7 +125,12 @@ def _alter_column(s: str, t: str, old: Column, new: Column, enum_types: frozense
     if old.nullable != new.nullable:
         ops.append(DropNotNull(s, t, name) if new.nullable else SetNotNull(s, t, name))
     if new.identity is not None and old.identity is None:
-        ops.append(AddIdentity(s, t, name, new.identity))
+        ops.append(AddIdentity(s, t, name, new.identity, new.identity_options))
+    elif new.identity is not None and old.identity_options != new.identity_options:
+        _check_identity_bounds(s, t, old, new)
+        ops.append(
+            AlterIdentityOptions(s, t, name, new.type, old.identity_options, new.identity_options)
+        )
     if old.comment != new.comment:
         ops.append(SetComment("column", s, t, new.comment, column=name))
     return ops
@@ -141,4 +151,19 @@ def _alter_type(
         old_default=old.default,
         new_default=new.default,
         collation=new.collation,
+    )
+
+
+def _check_identity_bounds(s: str, t: str, old: Column, new: Column) -> None:
+    """Refuse identity bounds that certainly exclude the sequence's current value."""
+    before = old.identity_options or IdentityOptions()
+    after = new.identity_options or IdentityOptions()
+    low, high = after.bounds(new.type)
+    check_bounds(
+        f"identity column {s}.{t}.{new.name}",
+        before.effective_start(old.type),
+        before.increment,
+        low,
+        high,
+        fix=f"ALTER TABLE … ALTER COLUMN {new.name} RESTART WITH …",
     )

@@ -71,7 +71,8 @@ def compare_constraints(old: Table, new: Table, replaced: set[str]) -> list[Op]:
         for o, n in renamed
     ]
     partitioned = new.partition_by is not None
-    ops += [AddConstraint(s, t, c, partitioned=partitioned) for c in added]
+    tree = partitioned or new.partition_of is not None
+    ops += [AddConstraint(s, t, c, partitioned=partitioned, in_partition_tree=tree) for c in added]
     return ops
 
 
@@ -88,7 +89,8 @@ def _compare_primary_key(old: Table, new: Table, replaced: set[str]) -> list[Op]
     if before is not None:
         ops.append(DropPrimaryKey(s, t, before))
     if after is not None:
-        ops.append(AddPrimaryKey(s, t, after))
+        tree = new.partition_by is not None or new.partition_of is not None
+        ops.append(AddPrimaryKey(s, t, after, in_partition_tree=tree))
     return ops
 
 

@@ -20,7 +20,7 @@ from dibs.ops import (
 from dibs.schema.model import DEFAULT_SCHEMA, EnumType, Schema, Sequence
 from dibs.schema.types import quote_ident
 
-__all__ = ["compare_enums", "compare_sequences", "enum_type_name"]
+__all__ = ["check_bounds", "compare_enums", "compare_sequences", "enum_type_name"]
 
 
 def enum_type_name(enum: EnumType) -> str:
@@ -109,21 +109,41 @@ def compare_sequences(old: Schema, new: Schema) -> list[Op]:
 
 
 def _check_bounds(old: Sequence, new: Sequence) -> None:
+    check_bounds(
+        f"sequence {new.schema}.{new.name}",
+        old.start,
+        old.increment,
+        new.min_value,
+        new.max_value,
+        fix="ALTER SEQUENCE … RESTART WITH …",
+    )
+
+
+def check_bounds(
+    what: str,
+    old_start: int | None,
+    old_increment: int,
+    new_min: int | None,
+    new_max: int | None,
+    *,
+    fix: str,
+) -> None:
     """Refuse new bounds that the sequence's current value is certainly outside of.
 
     The current value is never before the old start (values move in the
     increment's direction), and offline dibs cannot know how far it went; a
     ``RESTART`` would hand out values again. A person must decide.
     """
-    up = old.increment > 0
-    if (up and new.max_value is not None and new.max_value < old.start) or (
-        not up and new.min_value is not None and new.min_value > old.start
+    if old_start is None:
+        return
+    up = old_increment > 0
+    if (up and new_max is not None and new_max < old_start) or (
+        not up and new_min is not None and new_min > old_start
     ):
         raise UnsupportedChange(
-            f"sequence {new.schema}.{new.name} would get bounds that exclude its current "
-            f"value (it started at {old.start})",
-            hint="restart it in a hand-written migration (`dibs generate --empty`: "
-            "ALTER SEQUENCE … RESTART WITH …) after checking which values are in use",
+            f"{what} would get bounds that exclude its current value (it started at {old_start})",
+            hint=f"restart it in a hand-written migration (`dibs generate --empty`: {fix}) "
+            "after checking which values are in use",
         )
 
 
