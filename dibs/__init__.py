@@ -20,6 +20,9 @@ from typing import TYPE_CHECKING, Any
 from dibs.errors import DibsError
 
 if TYPE_CHECKING:
+    from dibs.query import hooks
+    from dibs.query.expr import Col
+    from dibs.query.rowtype import DB_DEFAULT, default_value
     from dibs.schema.markers import (
         char,
         check,
@@ -100,7 +103,32 @@ _MARKERS = frozenset(
 )
 
 
+# Query-layer names, also imported on first use: ``dibs.Col`` for column
+# annotations, ``dibs.DB_DEFAULT`` for columns the database fills, ``dibs.hooks``.
+_QUERY = {
+    "Col": "dibs.query.expr",
+    "DB_DEFAULT": "dibs.query.rowtype",
+    "default_value": "dibs.query.rowtype",
+    "hooks": None,
+}
+
+
 def __getattr__(name: str) -> Any:
+    if name in _QUERY:
+        import importlib
+
+        module = _QUERY[name]
+        value = (
+            importlib.import_module("dibs.query.hooks")
+            if module is None
+            else getattr(importlib.import_module(module), name)
+        )
+        globals()[name] = value
+        return value
+    if name in ("query",):
+        import importlib
+
+        return importlib.import_module("dibs.query")
     if name in _MARKERS:
         from dibs.schema import markers
 
@@ -115,6 +143,8 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "DB_DEFAULT",
+    "Col",
     "DibsError",
     "char",
     "check",
@@ -122,6 +152,7 @@ __all__ = [
     "column",
     "comment",
     "default",
+    "default_value",
     "domain",
     "enum",
     "exclude",
@@ -130,6 +161,7 @@ __all__ = [
     "foreign_key",
     "generated",
     "hidden",
+    "hooks",
     "identity",
     "index",
     "integer",
