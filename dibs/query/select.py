@@ -7,6 +7,7 @@ return new statements, so a statement can be kept and reused.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Hashable, Sequence
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypeVar, overload
 
@@ -677,7 +678,19 @@ def select(*items: Expr[Any] | type[Any]) -> Select[tuple[Any, ...]]: ...
 
 def select(*items: Any) -> Select[Any]:
     """SELECT a table's rows (``select(Order)``) or columns and expressions (typed tuples)."""
+    if len(items) == 1 and isinstance(items[0], TableType):
+        # ``select(Table)`` is the most common start of a query and statements are
+        # immutable (every builder call copies), so one prototype per class serves all.
+        prototype = _PROTOTYPES.get(items[0])
+        if prototype is None:
+            prototype = _PROTOTYPES[items[0]] = Select(items)
+        return prototype
     return Select(items)
+
+
+# Keyed by the table class itself: weak, so a class that goes away (a test's
+# throwaway declaration) takes its prototype with it.
+_PROTOTYPES: weakref.WeakKeyDictionary[Any, Select[Any]] = weakref.WeakKeyDictionary()
 
 
 def exists(query: Select[Any]) -> Expr[bool]:

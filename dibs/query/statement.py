@@ -36,11 +36,12 @@ class Statement(Generic[R]):
 
     def compile(self) -> Compiled:
         """The SQL text and parameters (rendered once per statement shape, see compiler.py)."""
-        try:
-            return self._compiled
-        except AttributeError:
-            self._compiled = compile_statement(self)
-            return self._compiled
+        # getattr with a default: a fresh statement has no ``_compiled`` slot value,
+        # and raising AttributeError to find that out would cost more than the lookup.
+        compiled: Compiled | None = getattr(self, "_compiled", None)
+        if compiled is None:
+            compiled = self._compiled = compile_statement(self)
+        return compiled
 
     @property
     def sql(self) -> str:
