@@ -83,9 +83,16 @@ def _pglast_ast() -> Any:
 
 
 def _deparse(node: Any) -> str:
+    """Print a parse tree back as SQL.
+
+    ``special_functions`` prints calls the parser made from SQL syntax the way
+    they were written and the way Postgres prints them back (``x AT TIME ZONE
+    'utc'``, not ``pg_catalog.timezone('utc', x)``): the text dibs renders then
+    reads back from ``pg_dump`` exactly as the user's own DDL would.
+    """
     from pglast.stream import RawStream
 
-    return str(RawStream()(node))
+    return str(RawStream(special_functions=True)(node))
 
 
 @lru_cache(maxsize=16384)

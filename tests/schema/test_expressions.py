@@ -371,3 +371,29 @@ def test_known_gaps_still_differ(conn: Conn, kind: str, literal: str) -> None:
 
 def test_double_negation_is_not_a_single_one() -> None:
     assert expression_key("NOT (NOT x)") != expression_key("NOT x")
+
+
+@pytest.mark.parametrize(
+    ("expression", "spelling"),
+    [
+        ("now() AT TIME ZONE 'utc'", "AT TIME ZONE"),
+        ("timezone('utc', now())", "timezone("),
+        ("EXTRACT(year FROM now())::int", " FROM "),
+        ("substring('abc' FROM 1 FOR 2)", " FOR "),
+    ],
+)
+def test_sql_syntax_survives_as_postgres_prints_it(
+    conn: Conn, expression: str, spelling: str
+) -> None:
+    """Calls written as SQL syntax print back as that syntax, explicit calls as calls.
+
+    Postgres (14+) remembers which spelling a call came from and ``pg_dump`` shows it;
+    dibs renders the same spelling, so a database it migrated dumps like the user's DDL.
+    """
+    column = _columns_of("text")[0]
+    declared = canonical_expression(f"({expression})::text")
+    stored = stored_default(conn, column, declared)
+    assert spelling.lower() in declared.lower(), declared
+    assert spelling.lower() in stored.lower(), stored
+    again = stored_default(conn, column, canonical_expression(stored))
+    assert again == stored
