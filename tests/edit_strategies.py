@@ -86,7 +86,9 @@ def _edit_table(draw: st.DrawFn, table: Table, others: list[str]) -> Table:
     if draw(st.booleans()):
         checks = (
             Check(
-                f"{table.name}_id_check", canonical_expression(f"id > {draw(st.integers(-5, 5))}")
+                f"{table.name}_id_check",
+                canonical_expression(f"id > {draw(st.integers(-5, 5))}"),
+                no_inherit=draw(st.booleans()),
             ),
         )
     fks: tuple[ForeignKey, ...] = ()

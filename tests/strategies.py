@@ -499,7 +499,8 @@ def _checks(draw: st.DrawFn, draft: _Draft) -> list[Check]:
             text = f"{quote_ident(col.name)} < {quote_ident(other.name)}"
             cols.append(other.name)
         name = naming.check_name(draft.name, cols)
-        out.append(Check(draft.constraint_name(name), expr(text)))
+        no_inherit = draw(st.booleans()) and draw(st.booleans())  # one in four
+        out.append(Check(draft.constraint_name(name), expr(text), no_inherit=no_inherit))
     return out
 
 

@@ -20,7 +20,6 @@ from dibs.ops.base import (
     type_keys,
 )
 from dibs.schema.model import (
-    Check,
     Column,
     Exclusion,
     ExclusionElement,
@@ -278,7 +277,9 @@ def _rename_in_table(table: Table, old: str, new: str) -> Table:
         foreign_keys=tuple(
             replace(f, columns=_names(f.columns, old, new)) for f in table.foreign_keys
         ),
-        checks=tuple(Check(c.name, str(_expr(c.expression, old, new))) for c in table.checks),
+        checks=tuple(
+            replace(c, expression=str(_expr(c.expression, old, new))) for c in table.checks
+        ),
         exclusions=tuple(exclusion(x) for x in table.exclusions),
         indexes=tuple(
             replace(

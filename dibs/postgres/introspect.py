@@ -563,6 +563,7 @@ def _table(
             check_expr,
             operators,
             conindid,
+            no_inherit,
         ) = row
         table_names = names[conrelid]
         cols = tuple(table_names.get(k, "") for k in keys or ())
@@ -606,7 +607,9 @@ def _table(
                 )
             )
         elif kind == "c":
-            checks.append(model.Check(name, _expression(check_expr, f"check {name}")))
+            checks.append(
+                model.Check(name, _expression(check_expr, f"check {name}"), bool(no_inherit))
+            )
         elif kind == "x":
             exclusions.append(
                 _exclusion(name, operators, deferrable, deferred, backing[conindid], where)

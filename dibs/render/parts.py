@@ -102,7 +102,7 @@ def constraint_body(con: PrimaryKey | Unique | ForeignKey | Check | Exclusion) -
             + deferrable_clause(con.deferrable, con.initially_deferred)
         )
     if isinstance(con, Check):
-        return f"CHECK ({con.expression})"
+        return f"CHECK ({con.expression})" + (" NO INHERIT" if con.no_inherit else "")
     elements = ", ".join(
         _element(e.expression)
         + (f" {dotted(e.opclass)}" if e.opclass else "")

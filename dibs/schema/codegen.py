@@ -264,7 +264,14 @@ def _table_kwargs(table: Table, inline_fks: set[str]) -> list[str]:
             kw.append(f"primary_key_name={_py(pk.name)}")
     lists: list[tuple[str, list[str]]] = [
         ("unique", [_unique_call(table, u) for u in table.uniques]),
-        ("checks", [f"dibs.check({_py(c.expression)}, name={_py(c.name)})" for c in table.checks]),
+        (
+            "checks",
+            [
+                f"dibs.check({_py(c.expression)}, name={_py(c.name)}"
+                + (", no_inherit=True)" if c.no_inherit else ")")
+                for c in table.checks
+            ],
+        ),
         (
             "foreign_keys",
             [

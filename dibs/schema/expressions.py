@@ -102,13 +102,37 @@ def canonical_expression(sql: str) -> str:
     Raises:
         ExpressionError: ``sql`` is not one valid Postgres expression.
     """
-    return _deparse(_parse(sql))
+    return _deparse(_keep_quoted_types(_parse(sql)))
 
 
 @lru_cache(maxsize=16384)
 def expression_key(sql: str) -> str:
     """Return the comparison key of ``sql`` (see the module docstring)."""
-    return _deparse(_normalize(_parse(sql)))
+    return _deparse(_normalize(_keep_quoted_types(_parse(sql))))
+
+
+# Type names whose quoted spelling is another type than the bare SQL keyword:
+# ``"bit"`` is bit without a length, ``bit`` is bit(1); ``"char"`` is the one-byte
+# internal type, ``char`` is character(1). pglast prints both spellings bare.
+_QUOTED_TYPES = frozenset({"bit", "char"})
+
+
+def _keep_quoted_types(node: Any) -> Any:
+    """Qualify ``"bit"``/``"char"`` with ``pg_catalog`` so printing keeps their meaning.
+
+    ``pg_catalog.bit`` is what Postgres resolves ``"bit"`` to (no length), and pglast
+    prints a qualified name as written, where it would print ``"bit"`` as ``bit``
+    and so turn ``'1010'::"bit"`` into a cast to bit(1).
+    """
+    ast = _pglast_ast()
+    if isinstance(node, ast.TypeName):
+        names: tuple[Any, ...] = tuple(node.names or ())
+        if len(names) == 1 and names[0].sval in _QUOTED_TYPES and not node.typmods:
+            node.names = (ast.String(sval="pg_catalog"), names[0])
+        return node
+    for child in _children(node):
+        _keep_quoted_types(child)
+    return node
 
 
 def is_column_reference(sql: str) -> bool:

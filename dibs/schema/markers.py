@@ -192,11 +192,16 @@ class Check:
     expression: str
     name: str | None = None
     location: SourceLocation | None = None
+    no_inherit: bool = False
 
 
-def check(expression: str, *, name: str | None = None) -> Check:
-    """A CHECK constraint (on a column marker, or in ``@dibs.table(checks=[...])``)."""
-    return Check(expression, name, _caller()[1])
+def check(expression: str, *, name: str | None = None, no_inherit: bool = False) -> Check:
+    """A CHECK constraint (on a column marker, or in ``@dibs.table(checks=[...])``).
+
+    ``no_inherit=True`` adds ``NO INHERIT``: the check holds for this table only, not
+    for tables that inherit from it (not allowed on partitioned tables).
+    """
+    return Check(expression, name, _caller()[1], no_inherit)
 
 
 @dataclass(frozen=True, slots=True)

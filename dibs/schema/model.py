@@ -249,8 +249,11 @@ class ForeignKey:
 
 @dataclass(frozen=True, slots=True)
 class Check:
+    """A CHECK constraint; ``no_inherit`` keeps it off child tables (``NO INHERIT``)."""
+
     name: str
     expression: str = field(compare=False)
+    no_inherit: bool = field(default=False, metadata=OMIT_DEFAULT)
     _key: str | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:

@@ -397,3 +397,17 @@ def test_sql_syntax_survives_as_postgres_prints_it(
     assert spelling.lower() in stored.lower(), stored
     again = stored_default(conn, column, canonical_expression(stored))
     assert again == stored
+
+
+@pytest.mark.parametrize(
+    ("expression", "value"),
+    [("'1010'::\"bit\"", "1010"), ("'a'::\"char\"", "a"), ("'0'::bit", "0"), ("'ab'::char", "a")],
+)
+def test_quoted_type_names_keep_their_meaning(conn: Conn, expression: str, value: str) -> None:
+    """``"bit"`` (no length) and ``"char"`` (one byte) are not ``bit``/``char``: the
+    canonical text must still cast to the type the user named (bit(1) would reject
+    '1010')."""
+    text = canonical_expression(expression)
+    assert canonical_expression(text) == text
+    row = conn.execute(f"SELECT ({text})::text, ({expression})::text".encode()).fetchone()
+    assert row == (value, value)
