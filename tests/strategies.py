@@ -602,6 +602,11 @@ def _btree_index(draw: st.DrawFn, draft: _Draft) -> tuple[Index, list[str]] | No
         where=_partial(draw, draft),
         nulls_not_distinct=unique and draw(st.booleans()),
         comment=draw(comments()),
+        storage=draw(
+            st.sampled_from(
+                [(), (("fillfactor", "70"),), (("deduplicate_items", "off"), ("fillfactor", "90"))]
+            )
+        ),
     )
     return index, [n for _, n in keys]
 

@@ -20,6 +20,7 @@ from dibs.ops.columns import (
 from dibs.ops.constraints import (
     AddConstraint,
     AddPrimaryKey,
+    AlterIndexStorage,
     Constraint,
     CreateIndex,
     DropConstraint,
@@ -52,6 +53,7 @@ __all__ = [
     "AlterDomain",
     "AlterIdentity",
     "AlterIdentityOptions",
+    "AlterIndexStorage",
     "AlterSequence",
     "Constraint",
     "CreateDomain",

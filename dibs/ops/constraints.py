@@ -369,6 +369,41 @@ class DropIndex(Op):
 
 
 @dataclass(frozen=True, slots=True)
+class AlterIndexStorage(Op):
+    """Change an index's storage parameters in place (``ALTER INDEX … SET/RESET``).
+
+    No rebuild: a new ``fillfactor`` applies to pages written from now on (a
+    ``REINDEX`` applies it to the whole index), so this is never a drop and
+    re-create.
+    """
+
+    schema: str
+    table: str
+    name: str
+    old: tuple[tuple[str, str], ...]
+    new: tuple[tuple[str, str], ...]
+
+    def describe(self) -> str:
+        shown = ", ".join(f"{k}={v}" for k, v in self.new) or "defaults"
+        return f"set storage parameters of index {self.name}: {shown}"
+
+    @property
+    def reset(self) -> tuple[str, ...]:
+        kept = {k for k, _ in self.new}
+        return tuple(k for k, _ in self.old if k not in kept)
+
+    def apply(self, schema: Schema) -> Schema:
+        table = get_table(schema, (self.schema, self.table))
+        indexes = tuple(
+            replace(i, storage=self.new) if i.name == self.name else i for i in table.indexes
+        )
+        return replace_table(schema, table, replace(table, indexes=indexes))
+
+    def requires(self) -> frozenset[Key]:
+        return frozenset({index_key(self.schema, self.name)})
+
+
+@dataclass(frozen=True, slots=True)
 class RenameIndex(Op):
     schema: str
     table: str

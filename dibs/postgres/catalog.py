@@ -212,7 +212,7 @@ SELECT i.indrelid, i.indexrelid, ic.relname AS name, am.amname, i.indisunique,
        i.indclass::text AS opclass_oids, i.indcollation::text AS collation_oids,
        pg_get_expr(i.indpred, i.indrelid) AS predicate,
        {nulls_not_distinct} AS nulls_not_distinct,
-       d.description AS comment, con.contype AS constraint_type
+       d.description AS comment, con.contype AS constraint_type, ic.reloptions
 FROM pg_index i
 JOIN pg_class ic ON ic.oid = i.indexrelid
 JOIN pg_class c ON c.oid = i.indrelid

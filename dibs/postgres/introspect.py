@@ -369,6 +369,7 @@ class _Index:
         "opclasses",
         "options",
         "predicate",
+        "storage",
     )
 
     def __init__(
@@ -395,7 +396,11 @@ class _Index:
             self.nulls_not_distinct,
             self.comment,
             self.constraint_type,
+            reloptions,
         ) = row
+        self.storage: tuple[tuple[str, str], ...] = (
+            tuple(tuple(o.split("=", 1)) for o in reloptions) if reloptions else ()
+        )
         self.keys = keys = _vector(keys_text)
         self.options = _vector(options_text)
         self.defs: list[str | None] = defs if defs is not None else [None] * len(keys)
@@ -709,4 +714,5 @@ def _index(
         include=tuple(cast(list[str], index.columns[nkeys:])),
         nulls_not_distinct=bool(index.nulls_not_distinct),
         comment=index.comment,
+        storage=index.storage,
     )

@@ -22,6 +22,7 @@ from dibs.render.parts import (
     literal,
     qualified,
     sequence_options,
+    storage_clause,
 )
 from dibs.schema.model import Check, ForeignKey, PrimaryKey, Schema, Unique
 from dibs.schema.types import quote_ident
@@ -363,6 +364,17 @@ def _create_index(op: ops.CreateIndex) -> list[str]:
 @renders(ops.DropIndex)
 def _drop_index(op: ops.DropIndex) -> list[str]:
     return [f"DROP INDEX {qualified(op.schema, op.index.name)}"]
+
+
+@renders(ops.AlterIndexStorage)
+def _alter_index_storage(op: ops.AlterIndexStorage) -> list[str]:
+    name = qualified(op.schema, op.name)
+    out = []
+    if op.reset:
+        out.append(f"ALTER INDEX {name} RESET ({', '.join(quote_ident(k) for k in op.reset)})")
+    if op.new:
+        out.append(f"ALTER INDEX {name} SET ({storage_clause(op.new)})")
+    return out
 
 
 @renders(ops.RenameIndex)

@@ -33,6 +33,7 @@ __all__ = [
     "literal",
     "qualified",
     "sequence_options",
+    "storage_clause",
 ]
 
 _SIMPLE = re.compile(r'^(?:[a-z_][a-z0-9_$]*|"(?:[^"]|"")+")$')
@@ -137,9 +138,17 @@ def index_def(schema: str, table: str, index: Index) -> str:
         text += f" INCLUDE ({_names(index.include)})"
     if index.nulls_not_distinct:
         text += " NULLS NOT DISTINCT"
+    if index.storage:
+        text += f" WITH ({storage_clause(index.storage)})"
     if index.where:
         text += f" WHERE ({index.where})"
     return text
+
+
+def storage_clause(storage: tuple[tuple[str, str], ...]) -> str:
+    """``fillfactor = '70', deduplicate_items = 'on'``: values as string literals, which
+    Postgres keeps as written, so what is read back equals what was declared."""
+    return ", ".join(f"{quote_ident(k)} = {literal(v)}" for k, v in storage)
 
 
 def sequence_options(seq: Sequence) -> str:

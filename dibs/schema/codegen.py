@@ -220,6 +220,8 @@ def _index_call(table: Table, ix: Index) -> str:
         args.append("nulls_not_distinct=True")
     if ix.comment is not None:
         args.append(f"comment={_py(ix.comment)}")
+    if ix.storage:
+        args.append(f"storage={_py(dict(ix.storage))}")
     args.append(f"name={_py(ix.name)}")
     return f"dibs.index({', '.join(args)})"
 

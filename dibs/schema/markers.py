@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum as _enum
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, dataclass_transform, overload
 
@@ -284,6 +284,7 @@ class IndexSpec:
     name: str | None = None
     comment: str | None = None
     location: SourceLocation | None = None
+    storage: tuple[tuple[str, object], ...] = ()
 
 
 class _IndexFactory:
@@ -299,7 +300,9 @@ class _IndexFactory:
         nulls_not_distinct: bool = False,
         name: str | None = None,
         comment: str | None = None,
+        storage: Mapping[str, object] | None = None,
     ) -> IndexSpec:
+        """An index; ``storage={"fillfactor": 70}`` is ``WITH (fillfactor = 70)``."""
         return IndexSpec(
             tuple(keys),
             unique,
@@ -310,6 +313,7 @@ class _IndexFactory:
             name,
             comment,
             _caller()[1],
+            tuple((storage or {}).items()),
         )
 
 

@@ -21,6 +21,7 @@ difference is not a schema difference.
 from __future__ import annotations
 
 import bisect
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -314,11 +315,43 @@ class Index:
     nulls_not_distinct: bool = False
     comment: str | None = None
     location: SourceLocation | None = field(default=None, compare=False)
+    # Storage parameters (``WITH (fillfactor = 70)``) as sorted (name, text) pairs,
+    # the text as Postgres keeps it in ``pg_class.reloptions``.
+    storage: tuple[tuple[str, str], ...] = field(default=(), metadata=OMIT_DEFAULT)
     _key: str | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_key", _key(self.where))
+        object.__setattr__(self, "storage", storage_parameters(self.storage))
         _no_empty_comment(self)
+
+
+# Boolean storage parameters of the built-in index methods: Postgres keeps the
+# word as written (``on``, ``true``, ``1``…); the model keeps ``on``/``off``.
+_BOOLEAN_STORAGE = frozenset({"deduplicate_items", "fastupdate", "autosummarize"})
+_TRUE_WORDS = frozenset({"on", "true", "yes", "1", "t", "y"})
+_FALSE_WORDS = frozenset({"off", "false", "no", "0", "f", "n"})
+
+
+def storage_parameters(
+    items: Iterable[tuple[str, object]] | Mapping[str, object],
+) -> tuple[tuple[str, str], ...]:
+    """Normalise storage parameters: lower-case names, values as text, sorted by name.
+
+    ``True``/``False`` and the boolean words become ``on``/``off``.
+    """
+    pairs = items.items() if isinstance(items, Mapping) else items
+    out: dict[str, str] = {}
+    for name, value in pairs:
+        key = str(name).lower()
+        if isinstance(value, bool):
+            text = "on" if value else "off"
+        else:
+            text = str(value)
+            if key in _BOOLEAN_STORAGE and text.lower() in _TRUE_WORDS | _FALSE_WORDS:
+                text = "on" if text.lower() in _TRUE_WORDS else "off"
+        out[key] = text
+    return tuple(sorted(out.items()))
 
 
 @dataclass(frozen=True, slots=True)

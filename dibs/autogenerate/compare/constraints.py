@@ -16,6 +16,7 @@ from typing import TypeVar
 from dibs.ops import (
     AddConstraint,
     AddPrimaryKey,
+    AlterIndexStorage,
     CreateIndex,
     DropConstraint,
     DropIndex,
@@ -101,15 +102,21 @@ def compare_indexes(old: Table, new: Table, replaced: set[str]) -> list[Op]:
     def stale(index: Index) -> bool:
         return bool(replaced & set(index_columns(index)))
 
-    # Comments are compared on their own: a comment change is not a rebuild.
+    # Comments and storage parameters are compared on their own: neither is a rebuild.
     def bare(indexes: tuple[Index, ...]) -> list[Index]:
-        return [replace(i, comment=None) for i in indexes]
+        return [replace(i, comment=None, storage=()) for i in indexes]
 
     dropped, added, renamed = _pair(bare(old.indexes), bare(new.indexes), stale)
     targets = {i.name: i for i in new.indexes}
     ops: list[Op] = [DropIndex(s, t, i) for i in dropped]
     ops += [RenameIndex(s, t, o.name, n.name) for o, n in renamed]
     ops += [CreateIndex(s, t, targets[i.name]) for i in added]
+    storage = {i.name: i.storage for i in old.indexes}
+    storage.update({n.name: storage.get(o.name, ()) for o, n in renamed})
+    storage.update({i.name: targets[i.name].storage for i in added})
+    for index in new.indexes:
+        if storage.get(index.name, ()) != index.storage:
+            ops.append(AlterIndexStorage(s, t, index.name, storage[index.name], index.storage))
     current = {i.name: i.comment for i in old.indexes}
     current.update({n.name: current.get(o.name) for o, n in renamed})
     current.update({i.name: targets[i.name].comment for i in added})
