@@ -500,7 +500,12 @@ def _checks(draw: st.DrawFn, draft: _Draft) -> list[Check]:
             cols.append(other.name)
         name = naming.check_name(draft.name, cols)
         no_inherit = draw(st.booleans()) and draw(st.booleans())  # one in four
-        out.append(Check(draft.constraint_name(name), expr(text), no_inherit=no_inherit))
+        not_valid = draw(st.integers(0, 3)) == 0
+        out.append(
+            Check(
+                draft.constraint_name(name), expr(text), no_inherit=no_inherit, not_valid=not_valid
+            )
+        )
     return out
 
 
@@ -756,6 +761,7 @@ def _foreign_key(draw: st.DrawFn, source: Table, target: Table) -> Table:
         match=draw(st.sampled_from(("SIMPLE", "FULL"))),
         deferrable=deferrable,
         initially_deferred=deferrable and draw(st.booleans()),
+        not_valid=draw(st.integers(0, 3)) == 0,
     )
     return replace(
         source, columns=(*source.columns, *new_columns), foreign_keys=(*source.foreign_keys, fk)

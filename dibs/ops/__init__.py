@@ -28,6 +28,7 @@ from dibs.ops.constraints import (
     DropPrimaryKey,
     RenameConstraint,
     RenameIndex,
+    ValidateConstraint,
 )
 from dibs.ops.domains import AlterDomain, CreateDomain, DropDomain
 from dibs.ops.namespace import CreateExtension, CreateSchema, DropExtension, DropSchema
@@ -89,4 +90,5 @@ __all__ = [
     "SetDefault",
     "SetNotNull",
     "TypeChange",
+    "ValidateConstraint",
 ]

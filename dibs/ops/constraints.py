@@ -222,7 +222,7 @@ class AddConstraint(Op):
         if not self.existing_table:
             return ()
         if isinstance(self.constraint, ForeignKey | Check):
-            return (Hazard.CONSTRAINT_SCAN,)
+            return () if self.constraint.not_valid else (Hazard.CONSTRAINT_SCAN,)
         return (Hazard.INDEX_BUILD_BLOCKS_WRITES,) if self.builds_index_first else _BUILD
 
     def apply(self, schema: Schema) -> Schema:
@@ -240,6 +240,36 @@ class AddConstraint(Op):
         if isinstance(self.constraint, ForeignKey):
             keys |= fk_targets(self.constraint)
         return frozenset(keys)
+
+
+@dataclass(frozen=True, slots=True)
+class ValidateConstraint(Op):
+    """Validate a ``NOT VALID`` check or foreign key (``ALTER TABLE … VALIDATE CONSTRAINT``).
+
+    The scan takes SHARE UPDATE EXCLUSIVE: writes go on. Postgres cannot make a
+    valid constraint ``NOT VALID`` again; that direction is a drop and re-add.
+    """
+
+    schema: str
+    table: str
+    constraint: Check | ForeignKey
+
+    def describe(self) -> str:
+        return f"validate {_kind(self.constraint)} {self.constraint.name} on {self.table}"
+
+    @property
+    def hazards(self) -> tuple[Hazard, ...]:
+        return (Hazard.CONSTRAINT_SCAN,)
+
+    def apply(self, schema: Schema) -> Schema:
+        table = get_table(schema, (self.schema, self.table))
+        field = _field(self.constraint)
+        name = self.constraint.name
+        updated = tuple(self.constraint if c.name == name else c for c in getattr(table, field))
+        return replace_table(schema, table, _with(table, field, updated))
+
+    def requires(self) -> frozenset[Key]:
+        return _constraint_keys(self.schema, self.table, self.constraint)
 
 
 @dataclass(frozen=True, slots=True)

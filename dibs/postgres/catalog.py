@@ -182,7 +182,7 @@ SELECT con.conrelid, con.conname, con.contype, con.condeferrable, con.condeferre
          ARRAY(SELECT (SELECT o.oprname FROM pg_operator o WHERE o.oid = x.op)
                FROM unnest(con.conexclop) WITH ORDINALITY x(op, pos) ORDER BY x.pos)
        END AS operators,
-       con.conindid, con.connoinherit
+       con.conindid, con.connoinherit, NOT con.convalidated AS not_valid
 FROM pg_constraint con
 JOIN pg_class c ON c.oid = con.conrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace

@@ -569,6 +569,7 @@ def _table(
             operators,
             conindid,
             no_inherit,
+            not_valid,
         ) = row
         table_names = names[conrelid]
         cols = tuple(table_names.get(k, "") for k in keys or ())
@@ -609,11 +610,17 @@ def _table(
                     match=_FK_MATCH.get(confmatchtype, "SIMPLE"),
                     deferrable=deferrable,
                     initially_deferred=deferred,
+                    not_valid=bool(not_valid),
                 )
             )
         elif kind == "c":
             checks.append(
-                model.Check(name, _expression(check_expr, f"check {name}"), bool(no_inherit))
+                model.Check(
+                    name,
+                    _expression(check_expr, f"check {name}"),
+                    no_inherit=bool(no_inherit),
+                    not_valid=bool(not_valid),
+                )
             )
         elif kind == "x":
             exclusions.append(

@@ -331,7 +331,7 @@ def _add_constraint(op: ops.AddConstraint) -> list[str]:
         return _unique_via_index(op.schema, op.table, con)
     name = quote_ident(con.name)
     action = f"ADD CONSTRAINT {name} {constraint_body(con)}"
-    two_step = op.existing_table and isinstance(con, ForeignKey | Check)
+    two_step = op.existing_table and isinstance(con, ForeignKey | Check) and not con.not_valid
     if op.partitioned and isinstance(con, ForeignKey):
         two_step = False  # "cannot add NOT VALID foreign key on partitioned table"
     if not two_step:
@@ -340,6 +340,12 @@ def _add_constraint(op: ops.AddConstraint) -> list[str]:
         _alter(op.schema, op.table, action + " NOT VALID"),
         _alter(op.schema, op.table, f"VALIDATE CONSTRAINT {name}"),
     ]
+
+
+@renders(ops.ValidateConstraint)
+def _validate_constraint(op: ops.ValidateConstraint) -> list[str]:
+    action = f"VALIDATE CONSTRAINT {quote_ident(op.constraint.name)}"
+    return [_alter(op.schema, op.table, action)]
 
 
 @renders(ops.DropConstraint)

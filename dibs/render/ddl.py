@@ -41,6 +41,7 @@ from dibs.schema.model import (
     EnumType,
     Exclusion,
     Extension,
+    ForeignKey,
     PrimaryKey,
     Schema,
     Sequence,
@@ -213,10 +214,14 @@ def _create_table(table: Table, schema: Schema) -> Iterable[Step]:
     yield Step(Phase.TABLES, render_table(table))
     for stmt in _partition_settings(table, schema):
         yield Step(Phase.PARTITION_SETTINGS, stmt)
-    for fk in table.foreign_keys:
+    # CREATE TABLE accepts NOT VALID on a check but stores it validated: such checks
+    # are added afterwards, as foreign keys are.
+    later: list[ForeignKey | Check] = [*table.foreign_keys]
+    later += [c for c in table.checks if c.not_valid]
+    for con in later:
         yield Step(
             Phase.FOREIGN_KEYS,
-            f"ALTER TABLE {name}\n  ADD CONSTRAINT {quote_ident(fk.name)} {constraint_body(fk)}",
+            f"ALTER TABLE {name}\n  ADD CONSTRAINT {quote_ident(con.name)} {constraint_body(con)}",
         )
     for index in table.indexes:
         yield Step(Phase.INDEXES, index_def(table.schema, table.name, index))
@@ -247,7 +252,7 @@ def render_table(table: Table) -> str:
     constraints: list[PrimaryKey | Unique | Check | Exclusion] = [
         *([table.primary_key] if table.primary_key else []),
         *table.uniques,
-        *table.checks,
+        *(c for c in table.checks if not c.not_valid),  # added after: see _create_table
         *table.exclusions,
     ]
     items += [f"CONSTRAINT {quote_ident(c.name)} {constraint_body(c)}" for c in constraints]

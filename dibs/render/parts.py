@@ -101,9 +101,14 @@ def constraint_body(con: PrimaryKey | Unique | ForeignKey | Check | Exclusion) -
             f"{qualified(con.ref_schema, con.ref_table)} ({_names(con.ref_columns)}){match}"
             f" ON DELETE {con.on_delete} ON UPDATE {con.on_update}"
             + deferrable_clause(con.deferrable, con.initially_deferred)
+            + (" NOT VALID" if con.not_valid else "")
         )
     if isinstance(con, Check):
-        return f"CHECK ({con.expression})" + (" NO INHERIT" if con.no_inherit else "")
+        return (
+            f"CHECK ({con.expression})"
+            + (" NO INHERIT" if con.no_inherit else "")
+            + (" NOT VALID" if con.not_valid else "")
+        )
     elements = ", ".join(
         _element(e.expression)
         + (f" {dotted(e.opclass)}" if e.opclass else "")

@@ -181,6 +181,8 @@ def _fk_options(table: Table, fk: ForeignKey) -> list[str]:
         opts.append("deferrable=True")
     if fk.initially_deferred:
         opts.append("initially_deferred=True")
+    if fk.not_valid:
+        opts.append("not_valid=True")
     if fk.name != naming.foreign_key_name(table.name, fk.columns):
         opts.append(f"name={_py(fk.name)}")
     return opts
@@ -270,7 +272,8 @@ def _table_kwargs(table: Table, inline_fks: set[str]) -> list[str]:
             "checks",
             [
                 f"dibs.check({_py(c.expression)}, name={_py(c.name)}"
-                + (", no_inherit=True)" if c.no_inherit else ")")
+                + (", no_inherit=True" if c.no_inherit else "")
+                + (", not_valid=True)" if c.not_valid else ")")
                 for c in table.checks
             ],
         ),

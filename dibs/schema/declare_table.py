@@ -131,7 +131,9 @@ def _index(spec: m.IndexSpec, table: str) -> model.Index:
 def _check(spec: m.Check, table: str) -> model.Check:
     text = expression(spec.expression, spec.location, f"check on table {table!r}")
     name = spec.name or naming.check_name(table, referenced_columns(text))
-    return model.Check(name=name, expression=text, no_inherit=spec.no_inherit)
+    return model.Check(
+        name=name, expression=text, no_inherit=spec.no_inherit, not_valid=spec.not_valid
+    )
 
 
 def _exclusion(spec: m.ExclusionSpec, table: str) -> model.Exclusion:

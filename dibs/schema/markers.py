@@ -193,15 +193,20 @@ class Check:
     name: str | None = None
     location: SourceLocation | None = None
     no_inherit: bool = False
+    not_valid: bool = False
 
 
-def check(expression: str, *, name: str | None = None, no_inherit: bool = False) -> Check:
+def check(
+    expression: str, *, name: str | None = None, no_inherit: bool = False, not_valid: bool = False
+) -> Check:
     """A CHECK constraint (on a column marker, or in ``@dibs.table(checks=[...])``).
 
     ``no_inherit=True`` adds ``NO INHERIT``: the check holds for this table only, not
     for tables that inherit from it (not allowed on partitioned tables).
+    ``not_valid=True`` keeps it ``NOT VALID``: new rows are checked, existing ones
+    are not (until it is declared without it, which validates it).
     """
-    return Check(expression, name, _caller()[1], no_inherit)
+    return Check(expression, name, _caller()[1], no_inherit, not_valid)
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,6 +222,7 @@ class ForeignKeySpec:
     name: str | None = None
     location: SourceLocation | None = None
     strict_types: bool = True
+    not_valid: bool = False
 
 
 def fk(
@@ -228,8 +234,12 @@ def fk(
     deferrable: bool = False,
     initially_deferred: bool = False,
     name: str | None = None,
+    not_valid: bool = False,
 ) -> ForeignKeySpec:
-    """Column marker: references ``"table.column"``, ``"schema.table.column"`` or a class's PK."""
+    """Column marker: references ``"table.column"``, ``"schema.table.column"`` or a class's PK.
+
+    ``not_valid=True`` keeps the key ``NOT VALID`` (existing rows unchecked).
+    """
     return ForeignKeySpec(
         (),
         target,
@@ -241,6 +251,7 @@ def fk(
         initially_deferred,
         name,
         _caller()[1],
+        not_valid=not_valid,
     )
 
 
@@ -256,6 +267,7 @@ def foreign_key(
     initially_deferred: bool = False,
     name: str | None = None,
     strict_types: bool = True,
+    not_valid: bool = False,
 ) -> ForeignKeySpec:
     """Table-level (composite) foreign key: ``foreign_key(("a", "b"), "t", ("x", "y"))``."""
     return ForeignKeySpec(
@@ -270,6 +282,7 @@ def foreign_key(
         name,
         _caller()[1],
         strict_types,
+        not_valid,
     )
 
 

@@ -246,15 +246,21 @@ class ForeignKey:
     match: FkMatch = "SIMPLE"
     deferrable: bool = False
     initially_deferred: bool = False
+    # Added NOT VALID and not validated since: existing rows were never checked.
+    not_valid: bool = field(default=False, metadata=OMIT_DEFAULT)
 
 
 @dataclass(frozen=True, slots=True)
 class Check:
-    """A CHECK constraint; ``no_inherit`` keeps it off child tables (``NO INHERIT``)."""
+    """A CHECK constraint; ``no_inherit`` keeps it off child tables (``NO INHERIT``).
+
+    ``not_valid``: added ``NOT VALID`` and never validated (existing rows unchecked).
+    """
 
     name: str
     expression: str = field(compare=False)
     no_inherit: bool = field(default=False, metadata=OMIT_DEFAULT)
+    not_valid: bool = field(default=False, metadata=OMIT_DEFAULT)
     _key: str | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:

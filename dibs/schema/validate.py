@@ -186,6 +186,7 @@ def _foreign_key(
         match="FULL" if match == "FULL" else "SIMPLE",
         deferrable=spec.deferrable,
         initially_deferred=spec.initially_deferred,
+        not_valid=spec.not_valid,
     )
 
 

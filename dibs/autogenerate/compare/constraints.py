@@ -25,9 +25,10 @@ from dibs.ops import (
     RenameConstraint,
     RenameIndex,
     SetComment,
+    ValidateConstraint,
 )
 from dibs.ops.constraints import Constraint, constraint_columns, index_columns
-from dibs.schema.model import Exclusion, Index, Table, Unique
+from dibs.schema.model import Check, Exclusion, ForeignKey, Index, Table, Unique
 
 __all__ = ["compare_constraints", "compare_indexes"]
 
@@ -65,6 +66,11 @@ def compare_constraints(old: Table, new: Table, replaced: set[str]) -> list[Op]:
     ops: list[Op] = _compare_primary_key(old, new, replaced)
     olds: list[Constraint] = [*old.uniques, *old.foreign_keys, *old.checks, *old.exclusions]
     news: list[Constraint] = [*new.uniques, *new.foreign_keys, *new.checks, *new.exclusions]
+    validated = _validated(olds, news, stale)
+    ops += [ValidateConstraint(s, t, c) for c in validated]
+    names = {c.name for c in validated}
+    olds = [c for c in olds if c.name not in names]
+    news = [c for c in news if c.name not in names]
     dropped, added, renamed = _pair(olds, news, stale)
     ops += [DropConstraint(s, t, c) for c in dropped]
     ops += [
@@ -75,6 +81,28 @@ def compare_constraints(old: Table, new: Table, replaced: set[str]) -> list[Op]:
     tree = partitioned or new.partition_of is not None
     ops += [AddConstraint(s, t, c, partitioned=partitioned, in_partition_tree=tree) for c in added]
     return ops
+
+
+def _validated(
+    olds: list[Constraint], news: list[Constraint], stale: Callable[[Constraint], bool]
+) -> list[Check | ForeignKey]:
+    """The NOT VALID checks and foreign keys that the target declares valid, unchanged else.
+
+    Those are validated in place; any other difference is a drop and re-add.
+    """
+    before = {c.name: c for c in olds if isinstance(c, Check | ForeignKey) and c.not_valid}
+    out: list[Check | ForeignKey] = []
+    for con in news:
+        old = before.get(con.name)
+        if (
+            old is not None
+            and isinstance(con, Check | ForeignKey)
+            and not con.not_valid
+            and not stale(old)
+            and replace(old, not_valid=False) == con
+        ):
+            out.append(con)
+    return out
 
 
 def _compare_primary_key(old: Table, new: Table, replaced: set[str]) -> list[Op]:

@@ -39,12 +39,16 @@ def compare_tables(old: Schema, new: Schema, enum_types: frozenset[str]) -> list
 def _create(table: Table) -> list[Op]:
     """Create the table bare; foreign keys and indexes follow as their own operations."""
     s, t = table.key
-    ops: list[Op] = [CreateTable(replace(table, foreign_keys=(), indexes=()))]
+    valid_checks = tuple(c for c in table.checks if not c.not_valid)
+    bare = replace(table, foreign_keys=(), indexes=(), checks=valid_checks)
+    ops: list[Op] = [CreateTable(bare)]
     ops += [CreateIndex(s, t, i, existing_table=False) for i in table.indexes]
     ops += [
         AddConstraint(s, t, fk, existing_table=False, partitioned=table.partition_by is not None)
         for fk in table.foreign_keys
     ]
+    # CREATE TABLE would store a NOT VALID check as validated: add it afterwards.
+    ops += [AddConstraint(s, t, c, existing_table=False) for c in table.checks if c.not_valid]
     return ops
 
 
