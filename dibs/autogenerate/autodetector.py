@@ -26,16 +26,22 @@ from dibs.autogenerate.renames import (
     table_hints,
 )
 from dibs.ops import (
+    AddConstraint,
     CreateExtension,
     CreateSchema,
+    DropConstraint,
     DropExtension,
+    DropIndex,
+    DropPrimaryKey,
     DropSchema,
     Op,
     RenameColumn,
     RenameTable,
+    ValidateConstraint,
 )
+from dibs.ops.base import index_unique_columns
 from dibs.performance import gc_paused
-from dibs.schema.model import Schema, Table
+from dibs.schema.model import ForeignKey, Schema, Table, Unique
 
 __all__ = ["diff"]
 
@@ -71,9 +77,69 @@ def _diff(source: Schema, target: Schema, questioner: Questioner) -> list[Op]:
     ops += compare_sequences(renamed, target)
     ops += compare_domains(renamed, target)
     ops += compare_tables(renamed, target, enum_types)
+    ops = _rebind_foreign_keys(ops, renamed, target)
     ops += [DropExtension(e) for n, e in old_ext.items() if n not in new_ext]
     ops += [DropSchema(s) for s in source.schemas if s not in target.schemas]
     return ops
+
+
+def _rebind_foreign_keys(ops: list[Op], source: Schema, target: Schema) -> list[Op]:
+    """Return ``ops`` with foreign keys re-created whose referenced unique key is dropped.
+
+    Postgres binds a foreign key to the very index it was created against
+    (``pg_constraint.conindid``), not to "some unique key on these columns":
+    dropping that index fails while the key exists, even when another unique
+    key on the same columns replaces it (a unique constraint turned into the
+    primary key). So such a key is dropped first and added again (validated,
+    so a pending ``VALIDATE`` of it is dropped) once the new unique key exists;
+    the planner orders both around it.
+    """
+    gone: set[tuple[str, str, frozenset[str]]] = set()
+    dropped_fks: set[tuple[str, str, str]] = set()
+    for op in ops:
+        if isinstance(op, DropConstraint) and isinstance(op.constraint, ForeignKey):
+            dropped_fks.add((op.schema, op.table, op.constraint.name))
+            continue
+        if isinstance(op, DropConstraint) and isinstance(op.constraint, Unique):
+            columns: tuple[str, ...] | None = op.constraint.columns
+        elif isinstance(op, DropPrimaryKey):
+            columns = op.primary_key.columns
+        elif isinstance(op, DropIndex):
+            columns = index_unique_columns(op.index)
+        else:
+            continue
+        if columns:
+            gone.add((op.schema, op.table, frozenset(columns)))
+    if not gone:
+        return ops
+    extra: list[Op] = []
+    rebound: set[tuple[str, str, str]] = set()
+    for table in target.tables:
+        old = source.table(table.name, table.schema)
+        if old is None:
+            continue
+        before = {fk.name: fk for fk in old.foreign_keys}
+        s, t = table.key
+        for fk in table.foreign_keys:
+            old_fk = before.get(fk.name)
+            if old_fk is None or (s, t, fk.name) in dropped_fks:
+                continue  # new, or already dropped and added
+            if (old_fk.ref_schema, old_fk.ref_table, frozenset(old_fk.ref_columns)) in gone:
+                partitioned = table.partition_by is not None
+                extra += [
+                    DropConstraint(s, t, old_fk),
+                    AddConstraint(s, t, fk, partitioned=partitioned),
+                ]
+                rebound.add((s, t, fk.name))
+    kept = [
+        op
+        for op in ops
+        if not (
+            isinstance(op, ValidateConstraint)
+            and (op.schema, op.table, op.constraint.name) in rebound
+        )
+    ]
+    return kept + extra
 
 
 @dataclass

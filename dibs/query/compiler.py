@@ -15,11 +15,12 @@ values share one key, so the second one reuses the first one's SQL text
 from __future__ import annotations
 
 import enum
-from collections import OrderedDict
 from collections.abc import Hashable
-from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any, NamedTuple, Protocol
+from uuid import UUID
 
 __all__ = [
     "SHAPES",
@@ -44,9 +45,12 @@ def quote(name: str) -> str:
     return '"' + name.replace('"', '""').replace("%", "%%") + '"'
 
 
-@dataclass(frozen=True, slots=True)
-class Compiled:
-    """SQL text with ``%s`` placeholders and the values to bind, in order."""
+class Compiled(NamedTuple):
+    """SQL text with ``%s`` placeholders and the values to bind, in order.
+
+    A named tuple, not a frozen dataclass: one is built per executed statement,
+    and a tuple is built in C (a frozen dataclass pays ``object.__setattr__``).
+    """
 
     sql: str
     params: tuple[Any, ...]
@@ -92,8 +96,16 @@ class Compiler:
         return Compiled("".join(self.parts), tuple(self.params))
 
 
+# Values psycopg takes as they are, whatever the column (outside JSON columns, where
+# a str or a number is a JSON document): the common case skips every check below.
+_AS_IS = frozenset({int, str, float, bool, Decimal, datetime, date, UUID, type(None)})
+_JSON = frozenset({"jsonb", "json"})
+
+
 def adapt(value: Any, pgtype: str | None) -> Any:
     """Prepare a Python value for psycopg: enums by value, dicts/lists for JSON columns."""
+    if type(value) in _AS_IS and pgtype not in _JSON:
+        return value
     if isinstance(value, enum.Enum):
         return value.value if isinstance(value.value, str) else value.name
     if pgtype in ("jsonb", "json") and isinstance(value, dict | list | str | int | float | bool):
@@ -122,7 +134,11 @@ class CacheInfo(NamedTuple):
 
 
 class ShapeCache:
-    """SQL text by statement shape, least recently used evicted first.
+    """SQL text by statement shape; when full, the oldest shape is evicted first.
+
+    First in, first out rather than least recently used: a hit is then a plain
+    dict lookup (no reordering), and an application has far fewer statement
+    shapes than ``maxsize``, so eviction is for pathological cases only.
 
     With ``verify`` set (tests do), every hit is rendered again and compared: a
     node whose ``_shape`` leaves out something its SQL depends on shows up at once.
@@ -131,7 +147,7 @@ class ShapeCache:
     __slots__ = ("_data", "hits", "maxsize", "misses", "verify")
 
     def __init__(self, maxsize: int = 4096) -> None:
-        self._data: OrderedDict[Hashable, str] = OrderedDict()
+        self._data: dict[Hashable, str] = {}
         self.maxsize = maxsize
         self.hits = 0
         self.misses = 0
@@ -143,13 +159,12 @@ class ShapeCache:
             self.misses += 1
         else:
             self.hits += 1
-            self._data.move_to_end(key)
         return sql
 
     def put(self, key: Hashable, sql: str) -> None:
         self._data[key] = sql
         if len(self._data) > self.maxsize:
-            self._data.popitem(last=False)
+            del self._data[next(iter(self._data))]
 
     def cache_info(self) -> CacheInfo:
         return CacheInfo(self.hits, self.misses, self.maxsize, len(self._data))

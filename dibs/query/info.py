@@ -58,6 +58,12 @@ class TableInfo:
     ref: str  # "table": how columns are qualified
     select_list: str  # "table"."a", "table"."b", ...
     classes: dict[tuple[str, str], type] = field(default_factory=dict)
+    # Attribute names in column order when no column is an enum (decoded as is).
+    plain_attrs: tuple[str, ...] | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        if not any(c.enum_cls is not None for c in self.columns):
+            object.__setattr__(self, "plain_attrs", tuple(c.attr for c in self.columns))
 
     @property
     def key(self) -> tuple[str, str]:
@@ -70,6 +76,12 @@ class TableInfo:
     def decode(self, values: Sequence[Any], start: int = 0) -> Any:
         """A row (an instance of the class, or a dict by column name) from result values."""
         cols = self.columns
+        if self.cls is not None and start == 0 and self.plain_attrs is not None:
+            # No enum column to convert: the values go into the instance as they are (a
+            # joined row is longer than this table: zip stops at its last column).
+            obj: Any = object.__new__(self.cls)
+            obj.__dict__.update(zip(self.plain_attrs, values, strict=False))
+            return obj
         if self.cls is None:
             out: dict[str, Any] = {}
             for i, col in enumerate(cols):
@@ -78,7 +90,7 @@ class TableInfo:
                     v = _enum_value(col.enum_cls, v)
                 out[col.name] = v
             return out
-        obj: Any = object.__new__(self.cls)
+        obj = object.__new__(self.cls)
         d = obj.__dict__
         for i, col in enumerate(cols):
             v = values[start + i]

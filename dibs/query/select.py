@@ -190,7 +190,11 @@ class Select(Statement[R]):
         A query whose select list names no table (``select(count())``) takes its FROM
         from the first column of the conditions.
         """
-        new = self._copy(_where=_and(self._where, conditions))
+        if self._where is None and len(conditions) == 1:
+            condition: Expr[bool] | None = conditions[0]  # the common case, no AND to build
+        else:
+            condition = _and(self._where, conditions)
+        new = self._copy(_where=condition)
         if self._from is None:
             first = _first_table(conditions)
             if first is not None:

@@ -78,9 +78,7 @@ class Statement(Generic[R]):
         self, conn: Connection[Any], *, actor: Any = None, origin: Origin = "application"
     ) -> list[R]:
         """Run the statement and return every row."""
-        from dibs.query.run import run_sync
-
-        rows: list[R] = run_sync(self, conn, actor, origin)
+        rows: list[R] = (_RUN_SYNC or _run_sync())(self, conn, actor, origin)
         return rows
 
     def fetch_one(
@@ -91,7 +89,8 @@ class Statement(Generic[R]):
         Raises:
             NotFound: no row; TooManyRows: more than one.
         """
-        return _one(self.fetch(conn, actor=actor, origin=origin), self)
+        rows: list[R] = (_RUN_SYNC or _run_sync())(self, conn, actor, origin)
+        return _one(rows, self)
 
     def fetch_optional(
         self, conn: Connection[Any], *, actor: Any = None, origin: Origin = "application"
@@ -160,7 +159,22 @@ def _copier(cls: type) -> Callable[[Any, Any], None]:
     return copy
 
 
+# ``run.py`` imports psycopg, which declaring a table must not: it is imported on the
+# first fetch and kept here (an import statement per fetch costs more than the lookup).
+_RUN_SYNC: Any = None
+
+
+def _run_sync() -> Any:
+    global _RUN_SYNC
+    from dibs.query.run import run_sync
+
+    _RUN_SYNC = run_sync
+    return run_sync
+
+
 def _one(rows: list[R], stmt: Statement[Any]) -> R:
+    if len(rows) == 1:
+        return rows[0]
     from dibs.query.errors import NotFound, TooManyRows
 
     if not rows:

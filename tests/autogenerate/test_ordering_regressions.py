@@ -192,3 +192,26 @@ def test_an_enum_column_becoming_jsonb_is_replaced(dibs_conn: Any) -> None:
     b = schema(table("t", col("m", "jsonb")))
     assert sorted(op_types(changes(a, b))) == ["AddColumn", "DropColumn", "DropEnum"]
     migrate_for_real(dibs_conn, a, b)
+
+
+def test_foreign_key_follows_its_unique_key_into_a_primary_key(dibs_conn: Any) -> None:
+    """A unique constraint an FK references becomes the primary key: the FK is bound to
+    the old index (Postgres refuses to drop it), so it is dropped and added again."""
+    def build(key_is_pk: bool) -> Any:
+        parent = table(
+            "parent",
+            col("email", "text", null=False),
+            uniques=() if key_is_pk else (Unique("parent_email_key", ("email",)),),
+            pk=("email",) if key_is_pk else (),
+        )
+        child = table(
+            "child",
+            col("email", "text"),
+            foreign_keys=(
+                ForeignKey("child_email_fkey", ("email",), "public", "parent", ("email",)),
+            ),
+        )
+        return schema(parent, child)
+
+    statements = migrate_for_real(dibs_conn, build(False), build(True))
+    assert any("DROP CONSTRAINT child_email_fkey" in s for s in statements), statements

@@ -784,3 +784,14 @@ def test_category_and_stock_tables_are_usable(fetch: Fetch, conn: psycopg.Connec
     assert rows == [("W1", "B-1", 5), ("W1", "M-1", 2)]
     children = fetch(select(Category.name).where(Category.parent_id == 1).order_by(Category.name))
     assert children == [("Books",), ("Music",)]
+
+
+def test_shape_cache_evicts_the_oldest_shape_when_full() -> None:
+    from dibs.query.compiler import ShapeCache
+
+    cache = ShapeCache(maxsize=2)
+    for n in range(3):
+        cache.put(("shape", n), f"SELECT {n}")
+    assert cache.get(("shape", 0)) is None
+    assert cache.get(("shape", 2)) == "SELECT 2"
+    assert cache.cache_info() == (1, 1, 2, 2)
