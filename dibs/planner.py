@@ -114,7 +114,11 @@ def _edges(ops: Sequence[Op], existing: frozenset[Key]) -> dict[int, set[int]]:
     for i, op in enumerate(ops):
         for key in op.requires():
             made, gone = creators.get(key, []), droppers.get(key, [])
-            if op.removes and gone:
+            if op.removes:
+                # A drop needs what exists now, never what this plan creates (a unique key
+                # re-added after a type change must not hold back the drop of a foreign
+                # key that the type change waits for); only a rename that brings the
+                # name in comes first.
                 before[i].update(c for c in made if ops[c].moves and key not in existing)
                 for d in gone:
                     before[d].add(i)

@@ -27,6 +27,7 @@ from dibs.autogenerate.renames import (
 )
 from dibs.ops import (
     AddConstraint,
+    AlterColumnType,
     CreateExtension,
     CreateSchema,
     DropConstraint,
@@ -96,6 +97,9 @@ def _rebind_foreign_keys(ops: list[Op], source: Schema, target: Schema) -> list[
     """
     gone: set[tuple[str, str, frozenset[str]]] = set()
     dropped_fks: set[tuple[str, str, str]] = set()
+    # Keys and foreign keys around a type change are the type change's business (it
+    # drops and re-adds what reads the column); leave those to it.
+    retyped = {(op.schema, op.table, op.column) for op in ops if isinstance(op, AlterColumnType)}
     for op in ops:
         if isinstance(op, DropConstraint) and isinstance(op.constraint, ForeignKey):
             dropped_fks.add((op.schema, op.table, op.constraint.name))
@@ -124,6 +128,10 @@ def _rebind_foreign_keys(ops: list[Op], source: Schema, target: Schema) -> list[
             old_fk = before.get(fk.name)
             if old_fk is None or (s, t, fk.name) in dropped_fks:
                 continue  # new, or already dropped and added
+            touched = {(s, t, c) for c in fk.columns}
+            touched |= {(old_fk.ref_schema, old_fk.ref_table, c) for c in old_fk.ref_columns}
+            if touched & retyped:
+                continue
             if (old_fk.ref_schema, old_fk.ref_table, frozenset(old_fk.ref_columns)) in gone:
                 partitioned = table.partition_by is not None
                 extra += [

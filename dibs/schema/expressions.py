@@ -294,6 +294,13 @@ def _normalize(node: Any) -> Any:
         return _normalize_a_expr(node)
     if isinstance(node, ast.A_Const) and isinstance(node.val, ast.Float):
         return _number(node.val.fval) or node
+    if isinstance(node, ast.MinMaxExpr | ast.CoalesceExpr):
+        # GREATEST/LEAST/COALESCE: Postgres casts each argument to the common type
+        # (``GREATEST(abs(0), 0::bigint)`` is stored ``GREATEST(abs(0)::bigint, …)``).
+        node.args = tuple(
+            a.arg if isinstance(a, ast.TypeCast) else a for a in _normalize(node.args)
+        )
+        return node
     if (
         isinstance(node, ast.FuncCall)
         and len(node.funcname) == 2

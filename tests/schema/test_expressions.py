@@ -411,3 +411,14 @@ def test_quoted_type_names_keep_their_meaning(conn: Conn, expression: str, value
     assert canonical_expression(text) == text
     row = conn.execute(f"SELECT ({text})::text, ({expression})::text".encode()).fetchone()
     assert row == (value, value)
+
+
+@pytest.mark.parametrize(
+    "expression",
+    ["GREATEST(abs(0), CAST(0 AS bigint))", "COALESCE(abs(1), 2::bigint)", "LEAST(abs(1), 3)"],
+)
+def test_common_type_casts_keep_the_key(conn: Conn, expression: str) -> None:
+    """Postgres casts GREATEST/LEAST/COALESCE arguments to their common type when it stores
+    them (``abs(0)`` becomes ``(abs(0))::bigint`` on a bigint column); the key ignores that."""
+    declared = canonical_expression(expression)
+    assert_same_key(declared, stored_default(conn, "b", declared))

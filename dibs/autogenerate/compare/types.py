@@ -137,11 +137,18 @@ def check_bounds(
     if old_start is None:
         return
     up = old_increment > 0
-    if (up and new_max is not None and new_max < old_start) or (
-        not up and new_min is not None and new_min > old_start
+    # Beyond the far bound: certainly outside. Past the near bound (a minimum raised
+    # above the start of an ascending sequence): outside until the sequence has moved
+    # that far, which an unused one has not, and Postgres refuses the ALTER then.
+    if (
+        (up and new_max is not None and new_max < old_start)
+        or (not up and new_min is not None and new_min > old_start)
+        or (up and new_min is not None and new_min > old_start)
+        or (not up and new_max is not None and new_max < old_start)
     ):
         raise UnsupportedChange(
-            f"{what} would get bounds that exclude its current value (it started at {old_start})",
+            f"{what} would get bounds that may exclude its current value "
+            f"(it started at {old_start})",
             hint=f"restart it in a hand-written migration (`dibs generate --empty`: {fix}) "
             "after checking which values are in use",
         )
