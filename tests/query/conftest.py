@@ -16,9 +16,11 @@ import pytest
 from psycopg import conninfo
 
 from dibs.query import hooks
+from dibs.query.compiler import SHAPES
 from dibs.render.ddl import render_schema
 from dibs.schema.declare import load_schema
 from dibs.testing import TestServer
+from tests.query.shop_data import Fetch, fetcher, seed
 
 SHOP = Path(__file__).resolve().parents[2] / "examples" / "shop"
 if str(SHOP) not in sys.path:
@@ -55,3 +57,22 @@ def _no_hooks_left() -> Iterator[None]:
     hooks.clear()
     yield
     hooks.clear()
+
+
+@pytest.fixture(autouse=True)
+def _verify_shapes() -> Iterator[None]:
+    """Re-render every statement whose SQL comes from the shape cache, and compare:
+    a node whose shape key leaves out something its SQL depends on fails at once."""
+    SHAPES.verify = True
+    yield
+    SHAPES.verify = False
+
+
+@pytest.fixture(params=["sync", "async"])
+def fetch(
+    request: pytest.FixtureRequest, conn: psycopg.Connection[Any], shop_url: str
+) -> Iterator[Fetch]:
+    """Run a statement with ``fetch`` on a sync connection or ``afetch`` on an async one."""
+    seed(conn)
+    with fetcher(request.param, conn, shop_url) as run:
+        yield run

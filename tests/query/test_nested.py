@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -26,27 +25,8 @@ from shop_schema import (
 )
 
 from dibs.query import JoinError, QueryError, related, select, with_children
-from dibs.query.compiler import SHAPES
-from tests.query.shop_data import Fetch, fetcher, seed, sql_rows
+from tests.query.shop_data import Fetch, seed, sql_rows
 from tests.query.support import CountingCursor
-
-
-@pytest.fixture(autouse=True)
-def _verify_shapes() -> Iterator[None]:
-    """Re-render every statement whose SQL comes from the shape cache, and compare."""
-    SHAPES.verify = True
-    yield
-    SHAPES.verify = False
-
-
-@pytest.fixture(params=["sync", "async"])
-def fetch(
-    request: pytest.FixtureRequest, conn: psycopg.Connection[Any], shop_url: str
-) -> Iterator[Fetch]:
-    """Run a statement with ``fetch`` on a sync connection or ``afetch`` on an async one."""
-    seed(conn)
-    with fetcher(request.param, conn, shop_url) as run:
-        yield run
 
 
 def _lines_by_sql(

@@ -8,7 +8,6 @@ builder returns with what hand-written SQL returns on the same data.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -52,29 +51,11 @@ from dibs.query import (
     sum_,
 )
 from dibs.query.compiler import SHAPES
-from tests.query.shop_data import Fetch, at, fetcher, seed, sql_rows, uuid
+from tests.query.shop_data import Fetch, at, seed, sql_rows, uuid
 
 
 def ids(rows: list[Any]) -> list[Any]:
     return [r.id for r in rows]
-
-
-@pytest.fixture(autouse=True)
-def _verify_shapes() -> Iterator[None]:
-    """Re-render every statement whose SQL comes from the shape cache, and compare."""
-    SHAPES.verify = True
-    yield
-    SHAPES.verify = False
-
-
-@pytest.fixture(params=["sync", "async"])
-def fetch(
-    request: pytest.FixtureRequest, conn: psycopg.Connection[Any], shop_url: str
-) -> Iterator[Fetch]:
-    """Run a statement with ``fetch`` on a sync connection or ``afetch`` on an async one."""
-    seed(conn)
-    with fetcher(request.param, conn, shop_url) as run:
-        yield run
 
 
 # -- rows and columns ------------------------------------------------------------------
