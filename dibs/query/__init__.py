@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from dibs.query.hooks import HookContext
     from dibs.query.nested import related, with_children
     from dibs.query.rowtype import DB_DEFAULT
-    from dibs.query.select import Select, exists, scalar, select
+    from dibs.query.selects import Select, exists, scalar, select
     from dibs.query.statement import RawStatement, raw_sql
     from dibs.query.transactions import (
         acommit,
@@ -90,7 +90,9 @@ _WHERE = {
     "hooks": ("HookContext",),
     "nested": ("related", "with_children"),
     "rowtype": ("DB_DEFAULT",),
-    "select": ("Select", "exists", "scalar", "select"),
+    # The module is ``selects`` so that it never shadows the ``select`` function on
+    # the package, and the whole layer stays lazy (declaring a table imports none of it).
+    "selects": ("Select", "exists", "scalar", "select"),
     "statement": ("RawStatement", "raw_sql"),
     "transactions": (
         "acommit",
@@ -114,11 +116,6 @@ def __getattr__(name: str) -> Any:
     globals()[name] = value
     return value
 
-
-# ``select`` names both a submodule and a function. Importing the submodule (which any
-# statement does) sets the package attribute to the *module*, so a lazy ``select`` would
-# turn into a module; importing the function here, after the submodule, keeps it a function.
-from dibs.query.select import select  # noqa: E402
 
 # Written out (not computed from _WHERE) so that type checkers see what is exported;
 # tests/typing/test_exports.py checks that the two agree.

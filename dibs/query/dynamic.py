@@ -31,7 +31,7 @@ from dibs.query.dml import Delete, Insert, Update
 from dibs.query.errors import QueryError, UnknownName
 from dibs.query.expr import Expr, OrderBy, TableColumn
 from dibs.query.info import TableInfo, tables_of_schema
-from dibs.query.select import Select
+from dibs.query.selects import Select
 from dibs.query.statement import Statement
 from dibs.schema import model
 

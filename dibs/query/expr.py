@@ -21,7 +21,7 @@ from dibs.query.compiler import Compiler, bind, quote
 
 if TYPE_CHECKING:
     from dibs.query.info import ColumnInfo, TableInfo
-    from dibs.query.select import Select
+    from dibs.query.selects import Select
 
 Nulls = Literal["first", "last"] | None
 """Where NULLs sort in an ORDER BY item (``None``: Postgres's default for the direction)."""
@@ -121,14 +121,14 @@ class Expr(Generic[T]):
     # -- predicates --------------------------------------------------------------
     def in_(self, values: Iterable[T] | Select[Any]) -> Expr[bool]:
         """``x = ANY(%s)`` for values (one array parameter), ``x IN (subquery)`` for a select."""
-        from dibs.query.select import Select
+        from dibs.query.selects import Select
 
         if isinstance(values, Select):
             return InSelect(self, values, False)
         return InList(self, list(values), False)
 
     def not_in(self, values: Iterable[T] | Select[Any]) -> Expr[bool]:
-        from dibs.query.select import Select
+        from dibs.query.selects import Select
 
         if isinstance(values, Select):
             return InSelect(self, values, True)

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 from dibs.query.compiler import Compiler, quote
 from dibs.query.errors import JoinError, QueryError
 from dibs.query.expr import Expr, OrderBy, TableColumn, and_
-from dibs.query.select import Select, _TableFrom
+from dibs.query.selects import Select, _TableFrom
 from dibs.query.statement import Statement
 
 if TYPE_CHECKING:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -776,3 +777,24 @@ def test_shape_cache_evicts_the_oldest_shape_when_full() -> None:
     assert cache.get(("shape", 0)) is None
     assert cache.get(("shape", 2)) == "SELECT 2"
     assert cache.cache_info() == (1, 1, 2, 2)
+
+
+def test_declaring_tables_leaves_the_query_layer_unimported() -> None:
+    """``dibs check`` imports schema modules: the builders must not ride along, and
+    importing the statement module must not turn ``dibs.query.select`` into a module."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, shop_schema\n"
+        "assert 'dibs.query.selects' not in sys.modules, 'selects imported'\n"
+        "assert 'psycopg' not in sys.modules, 'psycopg imported'\n"
+        "import dibs.query.selects\n"
+        "from dibs.query import select\n"
+        "assert callable(select) and select.__module__ == 'dibs.query.selects'\n"
+    )
+    shop = Path(__file__).resolve().parents[2] / "examples" / "shop"
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=shop, capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
