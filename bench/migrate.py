@@ -138,79 +138,55 @@ def check(cmd: list[str], cwd: Path | None = None) -> None:
     subprocess.run(cmd, cwd=cwd, check=True, capture_output=True, env={**os.environ})
 
 
-def one_run(server: TestServer, work: Path, count: int) -> dict[str, float]:
-    names = ("dibs", "dibs_api", "psql", "psql_each", "alembic")
-    urls = {k: server.create_database() for k in names}
-    try:
-        times = {
-            "psql -1 -f": timed(
-                lambda: check(
-                    [
-                        "psql",
-                        "-q",
-                        "-X",
-                        "-1",
-                        "-v",
-                        "ON_ERROR_STOP=1",
-                        "-f",
-                        str(work / "all.sql"),
-                        "-d",
-                        urls["psql"],
-                    ]
-                )
-            ),
-            "psql -f (BEGIN/COMMIT each)": timed(
-                lambda: check(
-                    [
-                        "psql",
-                        "-q",
-                        "-X",
-                        "-v",
-                        "ON_ERROR_STOP=1",
-                        "-f",
-                        str(work / "each.sql"),
-                        "-d",
-                        urls["psql_each"],
-                    ]
-                )
-            ),
-            "dibs migrate (CLI)": timed(
-                lambda: check(
-                    [
-                        sys.executable,
-                        "-m",
-                        "dibs.cli.main",
-                        "migrate",
-                        "-d",
-                        urls["dibs"],
-                        "--format",
-                        "json",
-                    ],
-                    cwd=work / "dibs",
-                )
-            ),
-            "alembic upgrade head": timed(
-                lambda: check(
-                    [
-                        str(VENV_BIN / "alembic"),
-                        "-c",
-                        str(alembic_ini(work / "alembic", urls["alembic"])),
-                        "upgrade",
-                        "head",
-                    ]
-                )
-            ),
-        }
-        from dibs.migrate import migrate
+def one_run(server: TestServer, work: Path, count: int, turn: int) -> dict[str, float]:
+    """Time every tool once, each on its own fresh database.
 
-        def api() -> None:
-            migrate(urls["dibs_api"], work / "dibs" / "migrations")
+    Before each timing the server is checkpointed (creating databases and the
+    previous tool's work leave dirty buffers that would otherwise be flushed
+    during the next tool's run), and the order rotates between runs so no tool
+    always goes first or last.
+    """
+    from dibs.migrate import migrate
 
-        times["dibs.migrate.migrate (API)"] = timed(api)
-        return times
-    finally:
-        for url in urls.values():
+    def psql(script: str, *, single: bool) -> Callable[[str], None]:
+        flags = ["-1"] if single else []
+        return lambda url: check(
+            ["psql", "-q", "-X", *flags, "-v", "ON_ERROR_STOP=1", "-f", str(work / script), "-d", url]
+        )
+
+    tools: dict[str, Callable[[str], None]] = {
+        "psql -1 -f": psql("all.sql", single=True),
+        "psql -f (BEGIN/COMMIT each)": psql("each.sql", single=False),
+        "dibs migrate (CLI)": lambda url: check(
+            [sys.executable, "-m", "dibs.cli.main", "migrate", "-d", url, "--format", "json"],
+            cwd=work / "dibs",
+        ),
+        "alembic upgrade head": lambda url: check(
+            [
+                str(VENV_BIN / "alembic"),
+                "-c",
+                str(alembic_ini(work / "alembic", url)),
+                "upgrade",
+                "head",
+            ]
+        ),
+        "dibs.migrate.migrate (API)": lambda url: None
+        if migrate(url, work / "dibs" / "migrations")
+        else None,
+    }
+    names = list(tools)
+    shift = turn % len(names)
+    order = names[shift:] + names[:shift]
+    times: dict[str, float] = {}
+    for name in order:
+        url = server.create_database()
+        try:
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute("CHECKPOINT")
+            times[name] = timed(lambda: tools[name](url))  # noqa: B023 - called at once
+        finally:
             server.drop_database(url)
+    return {name: times[name] for name in names}
 
 
 def main() -> None:
@@ -230,7 +206,7 @@ def main() -> None:
         (work / "each.sql").write_text(
             "".join(f"BEGIN;\n{migration_sql(n)}COMMIT;\n" for n in range(1, args.count + 1))
         )
-        runs = [one_run(server, work, args.count) for _ in range(args.runs)]
+        runs = [one_run(server, work, args.count, turn) for turn in range(args.runs)]
     finally:
         server.close()
         shutil.rmtree(work, ignore_errors=True)

@@ -44,20 +44,21 @@ class _CliReporter:
         err.print("[dim]another `dibs migrate` is running on this database; waiting…[/]")
 
     def starting(self, migration: Migration, index: int, total: int) -> None:
-        from rich.markup import escape
-
-        from dibs.cli.output import err
-
-        if not self.quiet:
-            err.print(f"[dim][{index + 1}/{total}][/] applying {escape(migration.name)}…")
-
-    def applied(self, applied: Applied) -> None:
-        from rich.markup import escape
-
-        from dibs.cli.output import err
-
         if self.quiet:
             return
+        from rich.markup import escape
+
+        from dibs.cli.output import err
+
+        err.print(f"[dim][{index + 1}/{total}][/] applying {escape(migration.name)}…")
+
+    def applied(self, applied: Applied) -> None:
+        if self.quiet:
+            return
+        from rich.markup import escape
+
+        from dibs.cli.output import err
+
         extra = f", resumed at statement {applied.resumed_at + 1}" if applied.resumed_at else ""
         err.print(
             f"  [green]applied[/] {escape(applied.name)} "

@@ -233,36 +233,49 @@ def _with_retries(
 _BEGIN = "BEGIN;\n"
 
 
-def _transactional(
-    conn: psycopg.Connection[Any], migration: Migration, position: int, stmts: list[Statement]
-) -> None:
-    """Send ``BEGIN; body; ledger row; COMMIT`` as one script: one round trip per migration.
+def _transactional(conn: psycopg.Connection[Any], migration: Migration, position: int) -> int:
+    """Send ``BEGIN; body; ledger row; COMMIT`` as one script; return the body's statement count.
 
     Postgres runs a multi-statement simple query up to the first error and
     leaves the explicit transaction aborted, so a failure rolls everything
     back here. Round trips, not parsing, dominate the cost of many small
-    migrations: this is what keeps dibs near ``psql -1 -f``.
+    migrations: this is what keeps dibs near ``psql -1 -f``. The body is
+    split into statements only when needed (a failure to locate, a keyword
+    that may be transaction control): Postgres returns one result per
+    statement it ran, which gives the count without parsing.
     """
-    _refuse_transaction_control(migration, stmts)
+    _refuse_transaction_control(migration)
     row = ledger.applied_row(migration, position).as_bytes(conn)
     script = _BEGIN.encode() + migration.body.encode() + b"\n;\n" + row + b";\nCOMMIT"
     try:
-        conn.execute(script)
+        cursor = conn.execute(script)
     except psycopg.Error as exc:
         if not conn.broken and conn.info.transaction_status != TransactionStatus.IDLE:
             conn.execute("ROLLBACK")
+        stmts = statements_of(migration)
         raise _locate(conn, migration, stmts, exc, prefix=len(_BEGIN)) from exc
+    results = 1
+    while cursor.nextset():
+        results += 1
+    return results - 3  # BEGIN, the ledger row, COMMIT
 
 
 _TRANSACTION_CONTROL = re.compile(
     r"^(BEGIN|START\s+TRANSACTION|COMMIT|END|ROLLBACK|ABORT|SAVEPOINT|RELEASE|PREPARE\s+TRANSACTION)\b",
     re.IGNORECASE,
 )
+# Any statement that _TRANSACTION_CONTROL matches contains one of these words:
+# a body without them needs no split to be checked.
+_CONTROL_WORD = re.compile(
+    r"\b(BEGIN|START|COMMIT|END|ROLLBACK|ABORT|SAVEPOINT|RELEASE|PREPARE)\b", re.IGNORECASE
+)
 
 
-def _refuse_transaction_control(migration: Migration, stmts: list[Statement]) -> None:
+def _refuse_transaction_control(migration: Migration) -> None:
     """A COMMIT inside a transactional migration would split it: refuse it up front."""
-    for stmt in stmts:
+    if not _CONTROL_WORD.search(migration.body):
+        return
+    for stmt in statements_of(migration):
         if _TRANSACTION_CONTROL.match(stmt.sql):
             raise MigrationFailed(
                 f"{migration.name} controls transactions itself "
@@ -309,17 +322,20 @@ def apply_migration(
         LockTimeoutExceeded: a lock was not granted within ``lock_timeout``
             after every retry.
     """
-    stmts = statements_of(migration)
     start = time.perf_counter()
     if migration.transactional:
+        counted: list[int] = []
         retries = _with_retries(
-            partial(_transactional, conn, migration, position, stmts),
+            lambda: counted.append(_transactional(conn, migration, position)),
             migration,
             policy,
             reporter,
             lock_timeout,
         )
+        count = counted[-1]
     else:
+        stmts = statements_of(migration)
+        count = len(stmts)
         retries = 0
         for index in range(resume_at, len(stmts)):
             retries += _with_retries(
@@ -334,4 +350,4 @@ def apply_migration(
             ledger.record_applied(conn, migration, position, elapsed)
             ledger.finish_progress(conn, migration)
     elapsed = (time.perf_counter() - start) * 1000
-    return Applied(migration.name, migration.id, elapsed, len(stmts), resume_at, retries)
+    return Applied(migration.name, migration.id, elapsed, count, resume_at, retries)

@@ -24,6 +24,7 @@ from functools import lru_cache
 from typing import Any
 
 from dibs.errors import ExpressionError
+from dibs.schema.keywords import QUOTED_KEYWORDS
 
 __all__ = ["canonical_type", "quote_ident", "split_qualified"]
 
@@ -77,15 +78,6 @@ _INTERVAL_FIELDS = {
 _INTERVAL_FULL_RANGE = 0x7FFF
 
 
-@lru_cache(maxsize=1)
-def _quoting_keywords() -> frozenset[str]:
-    from pglast import keywords
-
-    return frozenset(
-        keywords.RESERVED_KEYWORDS | keywords.COL_NAME_KEYWORDS | keywords.TYPE_FUNC_NAME_KEYWORDS
-    )
-
-
 def quote_ident(name: str) -> str:
     """Quote an identifier only when Postgres would (``quote_identifier``).
 
@@ -97,7 +89,7 @@ def quote_ident(name: str) -> str:
         and (name[0].islower() or name[0] == "_")
         and all((c.islower() and c.isascii()) or c.isdigit() or c == "_" for c in name)
     )
-    if safe and name not in _quoting_keywords():
+    if safe and name not in QUOTED_KEYWORDS:
         return name
     return '"' + name.replace('"', '""') + '"'
 
@@ -145,6 +137,60 @@ def _catalog_type(name: str, mods: list[int]) -> str:
     return base
 
 
+# How ``format_type`` (introspection) and most declarations spell the common
+# built-in types, with their canonical spelling: these skip the parser, so
+# reading a schema made of them never imports it. A test checks every entry
+# against the parser's answer.
+_PLAIN_SPELLINGS = {
+    "bigint": "bigint",
+    "integer": "integer",
+    "smallint": "smallint",
+    "text": "text",
+    "boolean": "boolean",
+    "timestamp with time zone": "timestamptz",
+    "timestamp without time zone": "timestamp",
+    "timestamptz": "timestamptz",
+    "timestamp": "timestamp",
+    "time without time zone": "time",
+    "time with time zone": "timetz",
+    "date": "date",
+    "interval": "interval",
+    "uuid": "uuid",
+    "jsonb": "jsonb",
+    "json": "json",
+    "numeric": "numeric",
+    "double precision": "double precision",
+    "real": "real",
+    "bytea": "bytea",
+    "character varying": "varchar",
+    "varchar": "varchar",
+    "inet": "inet",
+    "cidr": "cidr",
+    "macaddr": "macaddr",
+    "money": "money",
+    "tsvector": "tsvector",
+    "xml": "xml",
+    "oid": "oid",
+}
+# ``name(n)`` spellings whose canonical form only renames the type.
+_SIZED_SPELLINGS = {"character varying": "varchar", "varchar": "varchar", "character": "char"}
+
+
+def _plain_type(text: str) -> str | None:
+    """The canonical spelling of a common built-in type, or None to ask the parser."""
+    array = text.endswith("[]")
+    base = text[:-2] if array else text
+    canonical = _PLAIN_SPELLINGS.get(base)
+    if canonical is None and base.endswith(")"):
+        name, _, size = base[:-1].partition("(")
+        sized = _SIZED_SPELLINGS.get(name)
+        if sized is not None and size.isdigit() and size[0] != "0" and len(size) < 9:
+            canonical = f"{sized}({size})"
+    if canonical is None:
+        return None
+    return canonical + "[]" if array else canonical
+
+
 @lru_cache(maxsize=4096)
 def canonical_type(text: str) -> str:
     """Return the canonical spelling of a type written in any Postgres syntax.
@@ -152,6 +198,14 @@ def canonical_type(text: str) -> str:
     Raises:
         ExpressionError: the text is not a Postgres type.
     """
+    plain = _plain_type(text)
+    if plain is not None:
+        return plain
+    return _parsed_type(text)
+
+
+def _parsed_type(text: str) -> str:
+    """``canonical_type`` through Postgres's grammar: every spelling it accepts."""
     from pglast import parse_sql
     from pglast.parser import ParseError
 
