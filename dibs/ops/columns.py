@@ -326,10 +326,10 @@ class AlterColumnType(Op):
 
     @property
     def hazards(self) -> tuple[Hazard, ...]:
+        # ALTER COLUMN ... TYPE drops the column's planner statistics, even when no
+        # row is rewritten (RemoveStatistics in ATExecAlterColumnType): STATISTICS_RESET.
         if self.change is TypeChange.NO_REWRITE:
-            # Postgres drops the column's statistics here too; not flagged yet (docs/diff.md).
-            return ()
-        # ALTER COLUMN ... TYPE drops the column's planner statistics: STATISTICS_RESET.
+            return (Hazard.STATISTICS_RESET,)
         rewrite = (Hazard.TABLE_REWRITE, Hazard.ACCESS_EXCLUSIVE_LOCK, Hazard.STATISTICS_RESET)
         if self.change is TypeChange.WIDENING:
             return rewrite

@@ -29,6 +29,7 @@ from dibs.render.literals import string_literal
 from dibs.render.parts import (
     column_def,
     constraint_body,
+    default_expression,
     dotted,
     index_def,
     qualified,
@@ -199,7 +200,7 @@ def _create_domain(domain: Domain, schema: Schema) -> Iterable[Step]:
     if domain.collation:
         text += f" COLLATE {dotted(domain.collation)}"
     if domain.default is not None:
-        text += f" DEFAULT {domain.default}"
+        text += f" DEFAULT {default_expression(domain.default)}"
     if not domain.nullable:
         text += " NOT NULL"
     for check in domain.checks:

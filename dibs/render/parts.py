@@ -8,6 +8,7 @@ are written the same way.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from dibs.schema.model import (
     Check,
@@ -70,10 +71,29 @@ def column_def(col: Column) -> str:
             identity += f" ({' '.join(identity_clauses(col.identity_options))})"
         parts.append(identity)
     if col.default is not None:
-        parts.append(f"DEFAULT {col.default}")
+        parts.append(f"DEFAULT {default_expression(col.default)}")
     if not col.nullable:
         parts.append("NOT NULL")
     return " ".join(parts)
+
+
+@lru_cache(maxsize=4096)
+def default_expression(expression: str) -> str:
+    """``expression`` as the ``DEFAULT`` of a column or domain definition accepts it.
+
+    There Postgres's grammar takes a restricted expression (``b_expr``): no
+    ``AT TIME ZONE``, ``AND``, ``IS NULL``, ``LIKE``… without
+    parentheses (``ALTER … SET DEFAULT`` takes any expression). Postgres's
+    own parser decides, so only the expressions that need them get them.
+    """
+    from pglast import parse_sql
+    from pglast.parser import ParseError
+
+    try:
+        parse_sql(f"CREATE TABLE t (c int DEFAULT {expression})")
+    except ParseError:
+        return f"({expression})"
+    return expression
 
 
 def deferrable_clause(deferrable: bool, initially_deferred: bool) -> str:

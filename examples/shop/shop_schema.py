@@ -134,9 +134,7 @@ class OrderLine:
     product_id: Annotated[int, dibs.fk(Product)]
     quantity: Annotated[int, dibs.integer, dibs.check("quantity > 0")]
     unit_price: Annotated[Decimal, dibs.numeric(10, 2)]
-    line_total: Annotated[
-        Decimal, dibs.numeric(12, 2), dibs.generated("quantity * unit_price")
-    ]
+    line_total: Annotated[Decimal, dibs.numeric(12, 2), dibs.generated("quantity * unit_price")]
 
 
 @dibs.table(schema="shop", name="payments")

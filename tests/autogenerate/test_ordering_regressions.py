@@ -197,6 +197,7 @@ def test_an_enum_column_becoming_jsonb_is_replaced(dibs_conn: Any) -> None:
 def test_foreign_key_follows_its_unique_key_into_a_primary_key(dibs_conn: Any) -> None:
     """A unique constraint an FK references becomes the primary key: the FK is bound to
     the old index (Postgres refuses to drop it), so it is dropped and added again."""
+
     def build(key_is_pk: bool) -> Any:
         parent = table(
             "parent",
