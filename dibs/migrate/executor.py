@@ -10,9 +10,11 @@ inside a transaction (``CREATE INDEX CONCURRENTLY``, ``VACUUM``…) run alone
 in autocommit with the progress row right after: there, and only there, a
 kill between the two can make the statement run again.
 
-Statements are sent one by one so a failure names its statement: Postgres
-reports a position inside the text it was sent, which maps to the file's
-line and column through the statement's offset in the body.
+A transactional migration is sent as one script (one round trip); a failure
+is mapped back to the file: Postgres reports a position inside the text it
+was sent, which gives the line and column, and an error without one is
+located by replaying the statements in a transaction that is rolled back.
+Non-transactional statements are sent one by one.
 """
 
 from __future__ import annotations
