@@ -260,7 +260,15 @@ def _table(draw: st.DrawFn, schema: str, name: str, enum_types: list[str], names
         pk_cols: tuple[str, ...] = ("id", second.name)
     else:
         pk_cols = ("id",)
-    pk = PrimaryKey(names.take(schema, naming.primary_key_name(name)), pk_cols)
+    # Only composite keys may be deferrable: foreign keys target single-column
+    # keys here, and Postgres refuses a foreign key to a deferrable key.
+    deferrable = len(pk_cols) > 1 and draw(st.booleans())
+    pk = PrimaryKey(
+        names.take(schema, naming.primary_key_name(name)),
+        pk_cols,
+        deferrable=deferrable,
+        initially_deferred=deferrable and draw(st.booleans()),
+    )
     uniques: list[Unique] = []
     for c in candidates[:2]:
         if draw(st.integers(0, 2)) == 0:

@@ -440,7 +440,13 @@ def _primary_key(draw: st.DrawFn, draft: _Draft, names: Names) -> PrimaryKey | N
     name = naming.primary_key_name(draft.name)
     if draw(st.integers(0, 5)) == 0:
         name = f"PK of {draft.name}"[:40]
-    return PrimaryKey(draft.relation_name(names, name), columns)
+    deferrable = draw(st.integers(0, 5)) == 0
+    return PrimaryKey(
+        draft.relation_name(names, name),
+        columns,
+        deferrable=deferrable,
+        initially_deferred=deferrable and draw(st.booleans()),
+    )
 
 
 @st.composite
@@ -452,7 +458,10 @@ def _uniques(
     # identical to the primary key or to an earlier UNIQUE (same columns, NULLS NOT
     # DISTINCT and deferrability), so such a model does not round-trip. Skip those
     # until the renderer adds uniques with ALTER TABLE … ADD CONSTRAINT.
-    seen = {(primary_key.columns, False, False, False)} if primary_key else set()
+    seen = set()
+    if primary_key:
+        pk = primary_key
+        seen.add((pk.columns, False, pk.deferrable, pk.initially_deferred))
     candidates = draft.btree()
     for _ in range(draw(st.integers(0, 2)) if candidates else 0):
         cols = draw(
@@ -709,8 +718,9 @@ def table(
 
 
 def _keys(table: Table) -> list[tuple[str, ...]]:
-    """Column lists a foreign key may reference: the primary key and non-deferrable uniques."""
-    keys = [table.primary_key.columns] if table.primary_key else []
+    """Column lists a foreign key may reference: non-deferrable primary keys and uniques."""
+    pk = table.primary_key
+    keys = [pk.columns] if pk and not pk.deferrable else []
     return keys + [u.columns for u in table.uniques if not u.deferrable]
 
 

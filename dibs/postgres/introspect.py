@@ -574,7 +574,9 @@ def _table(
         table_names = names[conrelid]
         cols = tuple(table_names.get(k, "") for k in keys or ())
         if kind == "p":
-            primary_key = model.PrimaryKey(name, cols)
+            primary_key = model.PrimaryKey(
+                name, cols, deferrable=deferrable, initially_deferred=deferred
+            )
         elif kind == "u":
             index = backing.get(conindid)
             uniques.append(

@@ -308,10 +308,8 @@ def _unique_via_index(schema: str, table: str, con: PrimaryKey | Unique) -> list
         f"CREATE UNIQUE INDEX {name} ON {qualified(schema, table)} "
         f"({', '.join(quote_ident(c) for c in con.columns)}){nnd}"
     )
-    if isinstance(con, PrimaryKey):
-        kind, tail = "PRIMARY KEY", ""
-    else:
-        kind, tail = "UNIQUE", deferrable_clause(con.deferrable, con.initially_deferred)
+    kind = "PRIMARY KEY" if isinstance(con, PrimaryKey) else "UNIQUE"
+    tail = deferrable_clause(con.deferrable, con.initially_deferred)
     return [build, _alter(schema, table, f"ADD CONSTRAINT {name} {kind} USING INDEX {name}{tail}")]
 
 

@@ -109,7 +109,8 @@ def _element(expression: str) -> str:
 def constraint_body(con: PrimaryKey | Unique | ForeignKey | Check | Exclusion) -> str:
     """The text after ``CONSTRAINT name``."""
     if isinstance(con, PrimaryKey):
-        return f"PRIMARY KEY ({_names(con.columns)})"
+        tail = deferrable_clause(con.deferrable, con.initially_deferred)
+        return f"PRIMARY KEY ({_names(con.columns)}){tail}"
     if isinstance(con, Unique):
         nnd = " NULLS NOT DISTINCT" if con.nulls_not_distinct else ""
         tail = deferrable_clause(con.deferrable, con.initially_deferred)

@@ -127,6 +127,7 @@ def _column_line(
         pk is not None
         and pk.columns == (col.name,)
         and pk.name == naming.primary_key_name(table.name)
+        and not pk.deferrable
     )
     if single_pk:
         markers.insert(0, "dibs.pk")
@@ -262,10 +263,16 @@ def _table_kwargs(table: Table, inline_fks: set[str]) -> list[str]:
     if table.schema != "public":
         kw.append(f"schema={_py(table.schema)}")
     pk = table.primary_key
-    if pk is not None and (len(pk.columns) > 1 or pk.name != naming.primary_key_name(table.name)):
+    if pk is not None and (
+        len(pk.columns) > 1 or pk.name != naming.primary_key_name(table.name) or pk.deferrable
+    ):
         kw.append(f"primary_key={_py(tuple(pk.columns))}")
         if pk.name != naming.primary_key_name(table.name):
             kw.append(f"primary_key_name={_py(pk.name)}")
+        if pk.deferrable:
+            kw.append("primary_key_deferrable=True")
+        if pk.initially_deferred:
+            kw.append("primary_key_initially_deferred=True")
     lists: list[tuple[str, list[str]]] = [
         ("unique", [_unique_call(table, u) for u in table.uniques]),
         (

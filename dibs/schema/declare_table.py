@@ -197,7 +197,12 @@ def _primary_key(spec: m.TableSpec, name: str, decls: list[ColumnDecl]) -> model
     columns = marked or spec.primary_key
     if not columns:
         return None
-    return model.PrimaryKey(spec.primary_key_name or naming.primary_key_name(name), columns)
+    return model.PrimaryKey(
+        spec.primary_key_name or naming.primary_key_name(name),
+        columns,
+        deferrable=spec.primary_key_deferrable,
+        initially_deferred=spec.primary_key_initially_deferred,
+    )
 
 
 def build_table(spec: m.TableSpec) -> BuiltTable:

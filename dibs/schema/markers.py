@@ -399,6 +399,8 @@ class TableSpec:
     schema: str
     primary_key: tuple[str, ...] = ()
     primary_key_name: str | None = None
+    primary_key_deferrable: bool = False
+    primary_key_initially_deferred: bool = False
     unique: tuple[UniqueSpec, ...] = ()
     checks: tuple[Check, ...] = ()
     foreign_keys: tuple[ForeignKeySpec, ...] = ()
@@ -497,6 +499,8 @@ def table(
     schema: str = "public",
     primary_key: Sequence[str] = (),
     primary_key_name: str | None = None,
+    primary_key_deferrable: bool = False,
+    primary_key_initially_deferred: bool = False,
     unique: Sequence[UniqueSpec] = (),
     checks: Sequence[Check] = (),
     foreign_keys: Sequence[ForeignKeySpec] = (),
@@ -530,6 +534,10 @@ def table(cls: type[T] | None = None, /, **options: Any) -> Any:
             schema=options.get("schema", "public"),
             primary_key=_seq(options.get("primary_key")),
             primary_key_name=options.get("primary_key_name"),
+            primary_key_deferrable=bool(options.get("primary_key_deferrable", False)),
+            primary_key_initially_deferred=bool(
+                options.get("primary_key_initially_deferred", False)
+            ),
             unique=_seq(options.get("unique")),
             checks=_seq(options.get("checks")),
             foreign_keys=_seq(options.get("foreign_keys")),

@@ -219,8 +219,12 @@ class Column:
 
 @dataclass(frozen=True, slots=True)
 class PrimaryKey:
+    """A primary key; ``deferrable`` keys are checked at commit (no foreign key may use them)."""
+
     name: str
     columns: tuple[str, ...]
+    deferrable: bool = field(default=False, metadata=OMIT_DEFAULT)
+    initially_deferred: bool = field(default=False, metadata=OMIT_DEFAULT)
 
 
 @dataclass(frozen=True, slots=True)

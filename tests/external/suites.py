@@ -49,6 +49,9 @@ class DiffCase:
     after: str
     roles: tuple[str, ...] = ()
     renames: tuple[tuple[str, bool], ...] = ()
+    # Upstream expects its own tool to refuse this change (pg-schema-diff's
+    # ``expectedPlanErrorIs``, e.g. ``ErrNotImplemented`` for a changed partition key).
+    upstream_refuses: str = ""
 
 
 def _read(path: Path) -> str:
@@ -71,6 +74,7 @@ def pg_schema_diff_cases(root: Path = CORPUS_ROOT) -> Iterator[DiffCase]:
             before=_read(folder / "old.sql"),
             after=after,
             roles=tuple(str(r) for r in meta.get("roles", ())),
+            upstream_refuses=str(meta.get("expectedPlanErrorIs_go", "")),
         )
 
 

@@ -3,7 +3,10 @@
 For every case: load ``before`` into database A and ``after`` into B, diff
 their introspected schemas, apply the rendered plan to A in one transaction,
 then compare A with B twice (normalised ``pg_dump --schema-only`` and dibs's
-own introspection). Slow (minutes), so marked ``slow`` and excluded by
+own introspection). A case whose upstream expects its own tool to refuse
+the change (pg-schema-diff's ``expectedPlanErrorIs``) counts as
+``refused-as-upstream`` when dibs refuses it with a user-facing error.
+Slow (minutes), so marked ``slow`` and excluded by
 default; results go to ``$TMPDIR/dibs-external-results.json``. The target,
 every in-scope case converging, is not met yet: this test only asserts that
 every case got a status and that the runner itself never crashed.
@@ -43,6 +46,7 @@ PG_DUMP = os.environ.get("DIBS_PG_DUMP", "/usr/bin/pg_dump")
 RESULTS = Path(os.environ.get("TMPDIR", tempfile.gettempdir())) / "dibs-external-results.json"
 STATUSES = (
     "converged",
+    "refused-as-upstream",
     "diverged",
     "plan-error",
     "apply-error",
@@ -204,11 +208,20 @@ def _migrate(case: DiffCase, a: Schema, b: Schema) -> list[str]:
     except RenameDecisionRequired as exc:
         raise _Outcome("needs-rename", _short(exc)) from exc
     except Exception as exc:
-        raise _Outcome("plan-error", "diff: " + _short(exc)) from exc
+        raise _refusal(case, exc, "diff: ") from exc
     try:
         return render_plan(plan(ops, a, b))
     except Exception as exc:
-        raise _Outcome("plan-error", _short(exc)) from exc
+        raise _refusal(case, exc, "") from exc
+
+
+def _refusal(case: DiffCase, exc: Exception, prefix: str) -> _Outcome:
+    """A plan dibs refuses: what upstream expects of its own tool (a user-facing
+    ``DibsError`` for a case upstream also refuses), else a plan error."""
+    if case.upstream_refuses and isinstance(exc, DibsError):
+        detail = f"upstream expects {case.upstream_refuses}; dibs: {_short(exc)}"
+        return _Outcome("refused-as-upstream", detail)
+    return _Outcome("plan-error", prefix + _short(exc))
 
 
 def _apply(url: str, statements: Sequence[str]) -> None:
@@ -293,12 +306,14 @@ def summarise(results: Sequence[CaseResult]) -> str:
         lines.append(
             f"{suite}: total={len(rows)} in-scope(loadable, managed)="
             f"{scoped - counts['unloadable']} converged={counts['converged']}"
+            f" refused-as-upstream={counts['refused-as-upstream']}"
         )
         lines += [f"    {n:4d}  {s}" for s, n in counts.most_common()]
     failures = Counter(
         f"{r.status}: {r.detail[:120]}"
         for r in results
-        if r.status not in ("converged", "unloadable") and not r.status.startswith("out-of")
+        if r.status not in ("converged", "refused-as-upstream", "unloadable")
+        and not r.status.startswith("out-of")
     )
     lines.append("most common failure details:")
     lines += [f"    {n:4d}  {d}" for d, n in failures.most_common(10)]

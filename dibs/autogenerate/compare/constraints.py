@@ -112,7 +112,7 @@ def _compare_primary_key(old: Table, new: Table, replaced: set[str]) -> list[Op]
         before = None  # dropped by Postgres with the column
     if before == after:
         return []
-    if before is not None and after is not None and before.columns == after.columns:
+    if before is not None and after is not None and replace(before, name=after.name) == after:
         return [RenameConstraint(s, t, before.name, after.name, has_index=True)]
     ops: list[Op] = []
     if before is not None:
