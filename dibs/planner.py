@@ -10,7 +10,12 @@ Ordering comes only from the keys each operation declares (``creates``,
 * a key both dropped and created: the drop runs first;
 * extensions are created before, and dropped after, everything else (which
   types an extension provides is not in the model);
-* ops that merely alter the same column keep their diff order.
+* ops that merely alter the same column keep their diff order;
+* an index on a partitioned table is created after its partitions and their
+  primary keys and unique or exclusion constraints (Postgres then attaches a
+  matching key's index instead of building a second one), and before the
+  partitions' own plain indexes (which would otherwise be attached to it and
+  stop being the partition's own).
 
 Ties are broken by the diff's order, so plans are deterministic. The plan is
 then simulated on the source with each op's ``apply``; a result that differs
@@ -24,11 +29,19 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from dibs.errors import DibsError
-from dibs.ops import CreateExtension, DropExtension, Op
+from dibs.ops import (
+    AddConstraint,
+    AddPrimaryKey,
+    CreateExtension,
+    CreateIndex,
+    CreateTable,
+    DropExtension,
+    Op,
+)
 from dibs.ops.base import Key, index_key
-from dibs.ops.tables import table_objects
+from dibs.ops.tables import partition_parent, table_objects
 from dibs.performance import gc_paused
-from dibs.schema.model import Schema
+from dibs.schema.model import Exclusion, Schema, Unique
 from dibs.schema.types import quote_ident
 
 __all__ = ["PlanError", "UnsafePlan", "plan", "simulate"]
@@ -52,7 +65,7 @@ def plan(ops: Sequence[Op], source: Schema, target: Schema) -> list[Op]:
     """
     _check_unmanaged(ops, source)
     with gc_paused():
-        ordered = [ops[i] for i in _order(ops, _existing_keys(source))]
+        ordered = [ops[i] for i in _order(ops, _existing_keys(source), target)]
         result = simulate(ordered, source)
     if result.managed() != target.normalized().managed():
         raise PlanError(
@@ -160,8 +173,38 @@ def _same_column_in_order(ops: Sequence[Op], before: dict[int, set[int]]) -> Non
                 last[key] = i
 
 
-def _order(ops: Sequence[Op], existing: frozenset[Key]) -> list[int]:
-    sorter = graphlib.TopologicalSorter(_edges(ops, existing))
+def _partition_indexes(ops: Sequence[Op], before: dict[int, set[int]], target: Schema) -> None:
+    """Order index builds between a partitioned table and its partitions (module docstring)."""
+    partitioned = {(t.schema, t.name) for t in target.tables if t.partition_by is not None}
+    on_parent: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for i, op in enumerate(ops):
+        if isinstance(op, CreateIndex) and (op.schema, op.table) in partitioned:
+            on_parent[op.schema, op.table].append(i)
+    if not on_parent:
+        return
+    parents = {(t.schema, t.name): partition_parent(t) for t in target.tables}
+    for i, op in enumerate(ops):
+        if isinstance(op, CreateTable):
+            parent = partition_parent(op.table)
+            builds_key = True
+        elif isinstance(op, AddPrimaryKey | AddConstraint | CreateIndex):
+            parent = parents.get((op.schema, op.table))
+            builds_key = isinstance(op, AddPrimaryKey) or (
+                isinstance(op, AddConstraint) and isinstance(op.constraint, Unique | Exclusion)
+            )
+        else:
+            continue
+        for p in on_parent.get(parent, []) if parent else []:
+            if builds_key:
+                before[p].add(i)
+            elif isinstance(op, CreateIndex):
+                before[i].add(p)
+
+
+def _order(ops: Sequence[Op], existing: frozenset[Key], target: Schema) -> list[int]:
+    edges = _edges(ops, existing)
+    _partition_indexes(ops, edges, target)
+    sorter = graphlib.TopologicalSorter(edges)
     try:
         sorter.prepare()
     except graphlib.CycleError as exc:

@@ -32,14 +32,27 @@ from dibs.schema.model import (
     Unique,
 )
 
-__all__ = ["CreateTable", "DropTable", "RenameTable", "SetComment", "table_objects"]
+__all__ = [
+    "CreateTable",
+    "DropTable",
+    "RenameTable",
+    "SetComment",
+    "partition_parent",
+    "table_objects",
+]
+
+
+def partition_parent(table: Table) -> tuple[str, str] | None:
+    """The (schema, name) of the table ``table`` is a partition of, if any."""
+    if table.partition_of is None:
+        return None
+    schema, _, name = table.partition_of.rpartition(".")
+    return (schema.strip('"') or "public", name.strip('"'))
 
 
 def _partition_parent(table: Table) -> frozenset[Key]:
-    if table.partition_of is None:
-        return frozenset()
-    schema, _, name = table.partition_of.rpartition(".")
-    return frozenset({table_key(schema.strip('"') or "public", name.strip('"'))})
+    parent = partition_parent(table)
+    return frozenset() if parent is None else frozenset({table_key(*parent)})
 
 
 def table_objects(table: Table) -> frozenset[Key]:
@@ -82,10 +95,14 @@ class CreateTable(Op):
     """Create a table with its columns, primary key, uniques, checks and exclusions.
 
     Foreign keys and indexes are separate operations, so tables that reference
-    each other can all be created before any foreign key is added.
+    each other can all be created before any foreign key is added. A
+    partition carries its parent (as the target has it): the column defaults
+    and NOT NULLs the partition has beyond the parent's are set after
+    ``CREATE TABLE … PARTITION OF``, which copies the parent's.
     """
 
     table: Table
+    parent: Table | None = None
 
     def describe(self) -> str:
         return f"create table {self.table.qualified_name}"

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from dibs import ops
-from dibs.render.ddl import render_object, render_table
+from dibs.render.ddl import partition_settings, render_object, render_table
 from dibs.render.parts import (
     column_def,
     constraint_body,
@@ -179,7 +179,7 @@ def _drop_sequence(op: ops.DropSequence) -> list[str]:
 @renders(ops.CreateTable)
 def _create_table(op: ops.CreateTable) -> list[str]:
     table = op.table
-    out = [render_table(table)]
+    out = [render_table(table), *partition_settings(table, op.parent)]
     name = qualified(*table.key)
     if table.comment is not None:
         out.append(_comment("TABLE", name, table.comment))

@@ -213,8 +213,10 @@ def _create_domain(domain: Domain, schema: Schema) -> Iterable[Step]:
 def _create_table(table: Table, schema: Schema) -> Iterable[Step]:
     name = qualified(table.schema, table.name)
     yield Step(Phase.TABLES, render_table(table))
-    for stmt in _partition_settings(table, schema):
-        yield Step(Phase.PARTITION_SETTINGS, stmt)
+    if table.partition_of is not None:
+        parent = schema.table(*reversed(_table_key(table.partition_of)))
+        for stmt in partition_settings(table, parent):
+            yield Step(Phase.PARTITION_SETTINGS, stmt)
     # CREATE TABLE accepts NOT VALID on a check but stores it validated: such checks
     # are added afterwards, as foreign keys are.
     later: list[ForeignKey | Check] = [*table.foreign_keys]
@@ -246,7 +248,7 @@ def render_table(table: Table) -> str:
 
     A partition's columns come from its parent, so only its own constraints
     are listed; its column defaults and NOT NULLs are set afterwards (see
-    ``_partition_settings``).
+    ``partition_settings``).
     """
     name = qualified(table.schema, table.name)
     items = [] if table.partition_of is not None else [column_def(c) for c in table.columns]
@@ -275,11 +277,8 @@ def _table_key(canonical_name: str) -> tuple[str, str]:
     return (namespace or DEFAULT_SCHEMA, name)
 
 
-def _partition_settings(table: Table, schema: Schema) -> Iterable[str]:
-    """Column defaults and NOT NULLs a partition has beyond what it inherits."""
-    if table.partition_of is None:
-        return
-    parent = schema.table(*reversed(_table_key(table.partition_of)))
+def partition_settings(table: Table, parent: Table | None) -> Iterable[str]:
+    """Column defaults and NOT NULLs partition ``table`` has beyond what ``parent`` gives it."""
     if parent is None:
         return
     name = qualified(table.schema, table.name)

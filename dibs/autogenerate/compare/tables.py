@@ -16,6 +16,7 @@ from dibs.ops import (
     Op,
     SetComment,
 )
+from dibs.ops.tables import partition_parent
 from dibs.schema.model import Schema, Table
 
 __all__ = ["compare_tables"]
@@ -27,7 +28,8 @@ def compare_tables(old: Schema, new: Schema, enum_types: frozenset[str]) -> list
     for table in new.tables:
         before = old.table(table.name, table.schema)
         if before is None:
-            ops += _create(table)
+            parent = partition_parent(table)
+            ops += _create(table, new.table(parent[1], parent[0]) if parent else None)
         elif before != table:
             ops += _alter(before, table, enum_types)
     for table in old.tables:
@@ -36,12 +38,12 @@ def compare_tables(old: Schema, new: Schema, enum_types: frozenset[str]) -> list
     return ops
 
 
-def _create(table: Table) -> list[Op]:
+def _create(table: Table, parent: Table | None) -> list[Op]:
     """Create the table bare; foreign keys and indexes follow as their own operations."""
     s, t = table.key
     valid_checks = tuple(c for c in table.checks if not c.not_valid)
     bare = replace(table, foreign_keys=(), indexes=(), checks=valid_checks)
-    ops: list[Op] = [CreateTable(bare)]
+    ops: list[Op] = [CreateTable(bare, parent)]
     ops += [CreateIndex(s, t, i, existing_table=False) for i in table.indexes]
     ops += [
         AddConstraint(s, t, fk, existing_table=False, partitioned=table.partition_by is not None)
