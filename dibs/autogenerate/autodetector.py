@@ -77,7 +77,9 @@ def _diff(source: Schema, target: Schema, questioner: Questioner) -> list[Op]:
     ops += compare_enums(renamed, target)
     ops += compare_sequences(renamed, target)
     ops += compare_domains(renamed, target)
-    ops += compare_tables(renamed, target, enum_types)
+    # Both sides' domains by type name, with their base types (how a column converts).
+    domains = {enum_type_name(d): d.type for d in (*renamed.domains, *target.domains)}
+    ops += compare_tables(renamed, target, enum_types, domains)
     ops = _rebind_foreign_keys(ops, renamed, target)
     ops += [DropExtension(e) for n, e in old_ext.items() if n not in new_ext]
     ops += [DropSchema(s) for s in source.schemas if s not in target.schemas]

@@ -58,6 +58,22 @@ def _alter(schema: Schema, s: str, t: str, c: str, **changes: Any) -> Schema:
     return replace_table(schema, table, replace(table, columns=cols))
 
 
+def _each_partition(schema: Schema, partitions: tuple[tuple[str, str], ...], change: Any) -> Schema:
+    """Apply ``change(table) -> table`` to the partitions Postgres changes with their parent.
+
+    A partition the plan drops first is simply not there any more.
+    """
+    for key in partitions:
+        table = schema.table(key[1], key[0])
+        if table is not None:
+            schema = replace_table(schema, table, change(table))
+    return schema
+
+
+def _partition_keys(partitions: tuple[tuple[str, str], ...], column: str) -> set[Key]:
+    return {column_key(s, t, column) for s, t in partitions}
+
+
 _MAY_BE_NULL = "may-be-null"
 
 
@@ -69,9 +85,12 @@ def nullable_key(schema: str, table: str, column: str) -> Key:
 
 @dataclass(frozen=True, slots=True)
 class AddColumn(Op):
+    """Add a column; on a partitioned table Postgres adds it to ``partitions`` too."""
+
     schema: str
     table: str
     column: Column
+    partitions: tuple[tuple[str, str], ...] = ()
 
     def describe(self) -> str:
         return f"add column {self.table}.{self.column.name} {self.column.type}"
@@ -88,10 +107,14 @@ class AddColumn(Op):
 
     def apply(self, schema: Schema) -> Schema:
         table = get_table(schema, (self.schema, self.table))
-        return replace_table(schema, table, replace(table, columns=(*table.columns, self.column)))
+        schema = replace_table(schema, table, replace(table, columns=(*table.columns, self.column)))
+        return _each_partition(
+            schema, self.partitions, lambda p: replace(p, columns=(*p.columns, self.column))
+        )
 
     def creates(self) -> frozenset[Key]:
-        return frozenset({column_key(self.schema, self.table, self.column.name)})
+        own = column_key(self.schema, self.table, self.column.name)
+        return frozenset({own, *_partition_keys(self.partitions, self.column.name)})
 
     def requires(self) -> frozenset[Key]:
         needs = {table_key(self.schema, self.table)} | type_keys(self.column.type)
@@ -122,6 +145,8 @@ class DropColumn(Op):
     # Keys of this table's constraints and indexes on the column, which Postgres
     # drops with it (see ``implied_drops``): a new one of the same name comes after.
     implied: frozenset[Key] = frozenset()
+    # On a partitioned table Postgres drops the column from every partition too.
+    partitions: tuple[tuple[str, str], ...] = ()
     removes = True
 
     def describe(self) -> str:
@@ -135,13 +160,16 @@ class DropColumn(Op):
     def apply(self, schema: Schema) -> Schema:
         table = get_table(schema, (self.schema, self.table))
         name = self.column.name
-        kept = tuple(q for q in schema.sequences if q.owned_by != (self.schema, self.table, name))
+        owners = {(self.schema, self.table, name), *((s, t, name) for s, t in self.partitions)}
+        kept = tuple(q for q in schema.sequences if q.owned_by not in owners)
         schema = replace(schema, sequences=kept)
-        return replace_table(schema, table, _without_column(table, name))
+        schema = replace_table(schema, table, _without_column(table, name))
+        return _each_partition(schema, self.partitions, lambda p: _without_column(p, name))
 
     def drops(self) -> frozenset[Key]:
         implied = {k for k in self.implied if k[0] != _MAY_BE_NULL}
-        return frozenset({column_key(self.schema, self.table, self.column.name), *implied})
+        own = column_key(self.schema, self.table, self.column.name)
+        return frozenset({own, *implied, *_partition_keys(self.partitions, self.column.name)})
 
     def creates(self) -> frozenset[Key]:
         # The primary key goes with the column: its other columns may then lose NOT NULL.
@@ -307,7 +335,9 @@ class AlterColumnType(Op):
     """Change a column's type, with ``USING`` when Postgres has no assignment cast.
 
     A default is dropped before and set after (``old_default``/``new_default``):
-    Postgres refuses to convert a default it cannot cast implicitly.
+    Postgres refuses to convert a default it cannot cast implicitly. On a
+    partitioned table Postgres changes the column of every partition too, and
+    the default statements reach them as well.
     """
 
     schema: str
@@ -320,6 +350,7 @@ class AlterColumnType(Op):
     old_default: str | None = None
     new_default: str | None = None
     collation: str | None = None
+    partitions: tuple[tuple[str, str], ...] = ()
 
     def describe(self) -> str:
         return f"change type of {self.table}.{self.column}: {self.old_type} -> {self.new_type}"
@@ -336,7 +367,7 @@ class AlterColumnType(Op):
         return (Hazard.DATA_LOSS, *rewrite)
 
     def apply(self, schema: Schema) -> Schema:
-        return _alter(
+        schema = _alter(
             schema,
             self.schema,
             self.table,
@@ -345,6 +376,23 @@ class AlterColumnType(Op):
             default=self.new_default,
             collation=self.collation,
         )
+        for s, t in self.partitions:
+            table = schema.table(t, s)
+            own = table.column(self.column) if table is not None else None
+            if own is None:
+                continue
+            touched = self.old_default is not None or self.new_default is not None
+            default = self.new_default if touched else own.default
+            schema = _alter(
+                schema,
+                s,
+                t,
+                self.column,
+                type=self.new_type,
+                default=default,
+                collation=self.collation,
+            )
+        return schema
 
     def requires(self) -> frozenset[Key]:
         keys = {column_key(self.schema, self.table, self.column)} | type_keys(self.new_type)
@@ -355,10 +403,15 @@ class AlterColumnType(Op):
 
     def drops(self) -> frozenset[Key]:
         # The column's old type goes: generated columns reading it are dropped before.
-        return frozenset({column_type_key(self.schema, self.table, self.column)})
+        return self._type_keys()
 
     def creates(self) -> frozenset[Key]:
-        return frozenset({column_type_key(self.schema, self.table, self.column)})
+        # Partition settings that differ from the parent's run after the change reached them.
+        return self._type_keys() | _partition_keys(self.partitions, self.column)
+
+    def _type_keys(self) -> frozenset[Key]:
+        tables = [(self.schema, self.table), *self.partitions]
+        return frozenset(column_type_key(s, t, self.column) for s, t in tables)
 
     def rewrites_tables(self) -> frozenset[tuple[str, str]]:
         return frozenset({(self.schema, self.table)})

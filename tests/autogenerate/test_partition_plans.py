@@ -9,6 +9,7 @@ instead of Postgres attaching the key's.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from dibs.ops import AddPrimaryKey, CreateIndex
@@ -75,3 +76,72 @@ def test_partition_plain_index_stays_its_own(dibs_conn: Any) -> None:
     a = schema(_parent(), _partition())
     b = schema(_parent(indexes=(parent_index,)), _partition(indexes=(own,)))
     migrate_for_real(dibs_conn, a, b)
+
+
+def _tree(parent_cols: tuple[Any, ...], part_cols: tuple[Any, ...], *, sub: bool = False) -> Any:
+    """A LIST-partitioned table ``p`` with partition ``p_1`` (itself partitioned when ``sub``)."""
+    key = col("k", "text", null=False)
+    tables = [
+        table("p", key, *parent_cols, partition_by="LIST (k)"),
+        table(
+            "p_1",
+            key,
+            *part_cols,
+            partition_of="p",
+            partition_bound="FOR VALUES IN ('a', 'b')",
+            partition_by="LIST (k)" if sub else None,
+        ),
+    ]
+    if sub:
+        tables.append(
+            table(
+                "p_1_a", key, *part_cols, partition_of="p_1", partition_bound="FOR VALUES IN ('a')"
+            )
+        )
+    return schema(*tables)
+
+
+def test_column_added_to_a_partitioned_table_is_added_once(dibs_conn: Any) -> None:
+    """Postgres refuses ADD COLUMN on a partition; the partition's own NOT NULL and
+    default are set after the parent's column reached it."""
+    a = _tree((), (), sub=True)
+    b = _tree(
+        (col("n", "integer", default="0"),),
+        (col("n", "integer", null=False, default="1"),),
+        sub=True,
+    )
+    statements = migrate_for_real(dibs_conn, a, b)
+    assert sum("ADD COLUMN" in s for s in statements) == 1, statements
+
+
+def test_column_dropped_from_a_partitioned_table_is_dropped_once(dibs_conn: Any) -> None:
+    own = Index("p_1_n_idx", (IndexElement(column="n"),))
+    a = schema(
+        table("p", col("k", "text", null=False), col("n", "integer"), partition_by="LIST (k)"),
+        table(
+            "p_1",
+            col("k", "text", null=False),
+            col("n", "integer"),
+            partition_of="p",
+            partition_bound="FOR VALUES IN ('a')",
+            indexes=(own,),
+        ),
+    )
+    b = _tree((), ())
+    b = schema(b.tables[0], replace(b.tables[1], partition_bound="FOR VALUES IN ('a')"))
+    statements = migrate_for_real(dibs_conn, a, b)
+    assert sum("DROP COLUMN" in s for s in statements) == 1, statements
+    assert statements.index("DROP INDEX public.p_1_n_idx") < next(
+        i for i, s in enumerate(statements) if "DROP COLUMN" in s
+    )
+
+
+def test_column_retyped_on_a_partitioned_table_is_retyped_once(dibs_conn: Any) -> None:
+    a = _tree((col("n", "integer", default="0"),), (col("n", "integer", default="0"),), sub=True)
+    b = _tree(
+        (col("n", "text", default="'0'::text"),),
+        (col("n", "text", null=False, default="'1'::text"),),
+        sub=True,
+    )
+    statements = migrate_for_real(dibs_conn, a, b)
+    assert sum(" TYPE text" in s for s in statements) == 1, statements

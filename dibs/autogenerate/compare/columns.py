@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from dibs.autogenerate.compare.types import check_bounds
 from dibs.autogenerate.hazards import cast_context, classify_type_change, using_cast
 from dibs.ops import (
@@ -25,10 +27,13 @@ from dibs.schema.model import Column, IdentityOptions, Table
 __all__ = ["compare_columns"]
 
 
-def _cannot_convert(old: Column, new: Column, enum_types: frozenset[str]) -> bool:
+def _cannot_convert(
+    old: Column, new: Column, enum_types: frozenset[str], domains: Mapping[str, str]
+) -> bool:
     """No cast turns the old values into the new type: the column is dropped and added.
 
-    DropColumn carries the data-loss hazard, so ``dibs generate`` asks first.
+    DropColumn carries the data-loss hazard, so ``dibs generate`` asks first. A
+    domain converts as its base type does (Postgres casts the base value).
     """
     if old.type == new.type:
         return False
@@ -39,7 +44,18 @@ def _cannot_convert(old: Column, new: Column, enum_types: frozenset[str]) -> boo
         return not same_shape or not (old_base in enum_types or _is_string(old_base))
     if old.type.removesuffix("[]") in enum_types and not _is_string(new.type.removesuffix("[]")):
         return True  # an enum has no cast but I/O conversion to strings
-    return cast_context(old.type, new.type) is None
+    return cast_context(_base(old.type, domains), _base(new.type, domains)) is None
+
+
+def _base(type_name: str, domains: Mapping[str, str]) -> str:
+    """The built-in type under a domain (arrays of one too), else ``type_name``."""
+    if type_name.endswith("[]"):
+        return _base(type_name[:-2], domains) + "[]"
+    seen: set[str] = set()
+    while type_name in domains and type_name not in seen:
+        seen.add(type_name)
+        type_name = domains[type_name]
+    return type_name
 
 
 def _is_string(type_name: str) -> bool:
@@ -69,13 +85,14 @@ def _must_replace(old: Column, new: Column) -> bool:
 
 
 def compare_columns(
-    old: Table, new: Table, enum_types: frozenset[str]
+    old: Table, new: Table, enum_types: frozenset[str], domains: Mapping[str, str]
 ) -> tuple[list[Op], set[str]]:
     """Return the column operations and the names of columns dropped and re-added.
 
     ``enum_types`` are the canonical names of both sides' enums (a column
     changing to one needs ``USING … ::text::``; one changing from one to
-    anything but a string has no cast).
+    anything but a string has no cast); ``domains`` maps both sides' domain
+    type names to their base types.
     """
     s, t = new.schema, new.name
     ops: list[Op] = []
@@ -93,7 +110,7 @@ def compare_columns(
             ops.append(AddColumn(s, t, col))
         elif (
             _must_replace(before, col)
-            or _cannot_convert(before, col, enum_types)
+            or _cannot_convert(before, col, enum_types, domains)
             or _reads_retyped(before, col, retyped)
         ):
             ops += [

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 
 from dibs.autogenerate.compare.columns import compare_columns
 from dibs.autogenerate.compare.constraints import compare_constraints, compare_indexes
+from dibs.autogenerate.compare.partitions import inherit_column_changes
 from dibs.errors import DibsError
 from dibs.ops import (
     AddConstraint,
@@ -22,7 +24,9 @@ from dibs.schema.model import Schema, Table
 __all__ = ["compare_tables"]
 
 
-def compare_tables(old: Schema, new: Schema, enum_types: frozenset[str]) -> list[Op]:
+def compare_tables(
+    old: Schema, new: Schema, enum_types: frozenset[str], domains: Mapping[str, str]
+) -> list[Op]:
     """Return table operations; ``old`` is the source with renames already applied."""
     ops: list[Op] = []
     for table in new.tables:
@@ -31,11 +35,11 @@ def compare_tables(old: Schema, new: Schema, enum_types: frozenset[str]) -> list
             parent = partition_parent(table)
             ops += _create(table, new.table(parent[1], parent[0]) if parent else None)
         elif before != table:
-            ops += _alter(before, table, enum_types)
+            ops += _alter(before, table, enum_types, domains)
     for table in old.tables:
         if new.table(table.name, table.schema) is None:
             ops += _drop(table)
-    return ops
+    return inherit_column_changes(ops, old, new)
 
 
 def _create(table: Table, parent: Table | None) -> list[Op]:
@@ -67,7 +71,9 @@ def _drop(table: Table) -> list[Op]:
 _PARTITION_FIELDS = ("partition_by", "partition_of", "partition_bound")
 
 
-def _alter(old: Table, new: Table, enum_types: frozenset[str]) -> list[Op]:
+def _alter(
+    old: Table, new: Table, enum_types: frozenset[str], domains: Mapping[str, str]
+) -> list[Op]:
     for field in _PARTITION_FIELDS:
         if getattr(old, field) != getattr(new, field):
             raise DibsError(
@@ -77,7 +83,7 @@ def _alter(old: Table, new: Table, enum_types: frozenset[str]) -> list[Op]:
                 hint="Postgres cannot alter partitioning in place; create a new table, "
                 "copy the rows, and rename it in a hand-written migration",
             )
-    ops, replaced = compare_columns(old, new, enum_types)
+    ops, replaced = compare_columns(old, new, enum_types, domains)
     ops += compare_constraints(old, new, replaced)
     ops += compare_indexes(old, new, replaced)
     if old.comment != new.comment:

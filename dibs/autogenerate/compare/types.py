@@ -17,14 +17,14 @@ from dibs.ops import (
     RecreateEnum,
     SetComment,
 )
-from dibs.schema.model import DEFAULT_SCHEMA, EnumType, Schema, Sequence
+from dibs.schema.model import DEFAULT_SCHEMA, Domain, EnumType, Schema, Sequence
 from dibs.schema.types import quote_ident
 
 __all__ = ["check_bounds", "compare_enums", "compare_sequences", "enum_type_name"]
 
 
-def enum_type_name(enum: EnumType) -> str:
-    """The canonical type spelling columns use for ``enum`` (``shop.status``)."""
+def enum_type_name(enum: EnumType | Domain) -> str:
+    """The canonical type spelling columns use for ``enum`` or a domain (``shop.status``)."""
     if enum.schema == DEFAULT_SCHEMA:
         return quote_ident(enum.name)
     return f"{quote_ident(enum.schema)}.{quote_ident(enum.name)}"
