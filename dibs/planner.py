@@ -11,11 +11,9 @@ Ordering comes only from the keys each operation declares (``creates``,
 * extensions are created before, and dropped after, everything else (which
   types an extension provides is not in the model);
 * ops that merely alter the same column keep their diff order;
-* an index on a partitioned table is created after its partitions and their
-  primary keys and unique or exclusion constraints (Postgres then attaches a
-  matching key's index instead of building a second one), and before the
-  partitions' own plain indexes (which would otherwise be attached to it and
-  stop being the partition's own).
+* indexes and keys of a partitioned table and of its partitions are ordered
+  so that Postgres attaches a partition's index to the parent's exactly when
+  the target has it so (``_partition_indexes``).
 
 Ties are broken by the diff's order, so plans are deterministic. The plan is
 then simulated on the source with each op's ``apply``; a result that differs
@@ -35,7 +33,11 @@ from dibs.ops import (
     CreateExtension,
     CreateIndex,
     CreateTable,
+    DropColumn,
+    DropConstraint,
     DropExtension,
+    DropIndex,
+    DropPrimaryKey,
     Op,
 )
 from dibs.ops.base import Key, index_key
@@ -174,36 +176,105 @@ def _same_column_in_order(ops: Sequence[Op], before: dict[int, set[int]]) -> Non
 
 
 def _partition_indexes(ops: Sequence[Op], before: dict[int, set[int]], target: Schema) -> None:
-    """Order index builds between a partitioned table and its partitions (module docstring)."""
+    """Order index and key changes between a partitioned table and its partitions.
+
+    Postgres attaches a partition's matching index to an index or key built
+    on the parent, and a partition's index attached that way can neither be
+    dropped nor stay the partition's own. So, for each index or key built on
+    a partitioned table: the partitions' index and key drops run before it;
+    the partitions (created) and their new keys run before a parent *index*
+    (whose build then reuses the keys' indexes instead of adding duplicates);
+    the partitions' new plain indexes and unique constraints run after it (a
+    parent key would take a partition's unique constraint over).
+    """
     partitioned = {(t.schema, t.name) for t in target.tables if t.partition_by is not None}
     on_parent: dict[tuple[str, str], list[int]] = defaultdict(list)
     for i, op in enumerate(ops):
-        if isinstance(op, CreateIndex) and (op.schema, op.table) in partitioned:
-            on_parent[op.schema, op.table].append(i)
+        where = _table_of(op)
+        if _builds_index(op) and where in partitioned:
+            on_parent[where].append(i)
     if not on_parent:
         return
     parents = {(t.schema, t.name): partition_parent(t) for t in target.tables}
     for i, op in enumerate(ops):
         if isinstance(op, CreateTable):
             parent = partition_parent(op.table)
-            builds_key = True
-        elif isinstance(op, AddPrimaryKey | AddConstraint | CreateIndex):
-            parent = parents.get((op.schema, op.table))
-            builds_key = isinstance(op, AddPrimaryKey) or (
-                isinstance(op, AddConstraint) and isinstance(op.constraint, Unique | Exclusion)
-            )
         else:
-            continue
+            where = _table_of(op)
+            parent = parents.get(where) if where else None
         for p in on_parent.get(parent, []) if parent else []:
-            if builds_key:
-                before[p].add(i)
-            elif isinstance(op, CreateIndex):
+            if _drops_index(op):
+                before[p].add(i)  # the partition's index or key goes first
+            elif isinstance(op, CreateTable | AddPrimaryKey):
+                if isinstance(ops[p], CreateIndex):
+                    before[p].add(i)
+            elif _builds_index(op):
                 before[i].add(p)
+
+
+def _partition_keys_after_parent(
+    ops: Sequence[Op], before: dict[int, set[int]], target: Schema
+) -> None:
+    """A new primary key in a partition tree waits for the tree's keys to go.
+
+    A partitioned table's key is inherited by every partition, and a
+    partition has one key at most ("multiple primary keys are not allowed"):
+    a key added anywhere in a tree waits for the primary keys dropped in it,
+    on their own or with a column (a dropped column takes the keys of the
+    partitions along).
+    """
+    adds = [(i, op) for i, op in enumerate(ops) if isinstance(op, AddPrimaryKey)]
+    if not adds:
+        return
+    root: dict[tuple[str, str], tuple[str, str]] = {}
+    parents = {(t.schema, t.name): partition_parent(t) for t in target.tables}
+    for key in parents:
+        top = key
+        while (up := parents.get(top)) is not None:
+            top = up
+        root[key] = top
+    drops: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for i, op in enumerate(ops):
+        if isinstance(op, DropPrimaryKey | DropColumn):
+            where = (op.schema, op.table)
+            drops[root.get(where, where)].append(i)
+    in_tree = {
+        (t.schema, t.name)
+        for t in target.tables
+        if t.partition_by is not None or t.partition_of is not None
+    }
+    for i, op in adds:
+        where = (op.schema, op.table)
+        if where in in_tree:
+            before[i].update(drops.get(root.get(where, where), []))
+
+
+def _table_of(op: Op) -> tuple[str, str] | None:
+    if isinstance(op, CreateIndex | DropIndex | AddPrimaryKey | DropPrimaryKey):
+        return (op.schema, op.table)
+    if isinstance(op, AddConstraint | DropConstraint):
+        return (op.schema, op.table)
+    return None
+
+
+def _drops_index(op: Op) -> bool:
+    """An index, primary key, unique or exclusion constraint is dropped."""
+    if isinstance(op, DropIndex | DropPrimaryKey):
+        return True
+    return isinstance(op, DropConstraint) and isinstance(op.constraint, Unique | Exclusion)
+
+
+def _builds_index(op: Op) -> bool:
+    """An index, primary key, unique or exclusion constraint is created."""
+    if isinstance(op, CreateIndex | AddPrimaryKey):
+        return True
+    return isinstance(op, AddConstraint) and isinstance(op.constraint, Unique | Exclusion)
 
 
 def _order(ops: Sequence[Op], existing: frozenset[Key], target: Schema) -> list[int]:
     edges = _edges(ops, existing)
     _partition_indexes(ops, edges, target)
+    _partition_keys_after_parent(ops, edges, target)
     sorter = graphlib.TopologicalSorter(edges)
     try:
         sorter.prepare()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from dibs.ops._rewrite import mentions, rename_in_expression
@@ -427,9 +427,23 @@ class _ColumnOp(Op):
     schema: str
     table: str
     column: str
+    # On a partitioned table Postgres makes the change on every partition too.
+    partitions: tuple[tuple[str, str], ...] = field(default=(), kw_only=True)
 
     def requires(self) -> frozenset[Key]:
         return frozenset({column_key(self.schema, self.table, self.column)})
+
+    def creates(self) -> frozenset[Key]:
+        # A partition's own setting of the column is made after the parent's reached it.
+        return frozenset(_partition_keys(self.partitions, self.column))
+
+    def _everywhere(self, schema: Schema, **changes: Any) -> Schema:
+        schema = _alter(schema, self.schema, self.table, self.column, **changes)
+        for s, t in self.partitions:
+            table = schema.table(t, s)
+            if table is not None and table.column(self.column) is not None:
+                schema = _alter(schema, s, t, self.column, **changes)
+        return schema
 
 
 @dataclass(frozen=True, slots=True)
@@ -442,7 +456,7 @@ class SetNotNull(_ColumnOp):
         return (Hazard.NOT_NULL_SCAN,)
 
     def apply(self, schema: Schema) -> Schema:
-        return _alter(schema, self.schema, self.table, self.column, nullable=False)
+        return self._everywhere(schema, nullable=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -451,11 +465,13 @@ class DropNotNull(_ColumnOp):
         return f"drop NOT NULL on {self.table}.{self.column}"
 
     def apply(self, schema: Schema) -> Schema:
-        return _alter(schema, self.schema, self.table, self.column, nullable=True)
+        return self._everywhere(schema, nullable=True)
 
     def requires(self) -> frozenset[Key]:
         base = column_key(self.schema, self.table, self.column)
-        return frozenset({base, nullable_key(self.schema, self.table, self.column)})
+        # Reaching the partitions, it also waits for their primary keys on the column to go.
+        tables = [(self.schema, self.table), *self.partitions]
+        return frozenset({base, *(nullable_key(s, t, self.column) for s, t in tables)})
 
 
 @dataclass(frozen=True, slots=True)
@@ -466,7 +482,7 @@ class SetDefault(_ColumnOp):
         return f"set default of {self.table}.{self.column} to {self.default}"
 
     def apply(self, schema: Schema) -> Schema:
-        return _alter(schema, self.schema, self.table, self.column, default=self.default)
+        return self._everywhere(schema, default=self.default)
 
     def requires(self) -> frozenset[Key]:
         base = column_key(self.schema, self.table, self.column)
@@ -484,7 +500,7 @@ class DropDefault(_ColumnOp):
         return sequence_keys_in_default(self.old_default)
 
     def apply(self, schema: Schema) -> Schema:
-        return _alter(schema, self.schema, self.table, self.column, default=None)
+        return self._everywhere(schema, default=None)
 
 
 @dataclass(frozen=True, slots=True)

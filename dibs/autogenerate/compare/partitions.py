@@ -1,13 +1,15 @@
 """Column changes a partitioned table passes on to its partitions.
 
 Postgres adds, drops and retypes a column of every partition when it does so
-on the partitioned table, and refuses to do it on a partition alone ("cannot
-add column to a partition", "cannot alter inherited column"). Comparing each
-table on its own yields the change on the parent *and* on every partition;
-this pass keeps the parent's operation, tells it which partitions it reaches
-(its ``partitions``, for the simulation and the ordering keys), and replaces
-the partitions' own operations on that column with what is left: a default
-or NOT NULL the partition has beyond what the parent's change gives it.
+on the partitioned table (and refuses to do it on a partition alone: "cannot
+add column to a partition", "cannot alter inherited column"); setting or
+dropping a default or NOT NULL on the parent reaches the partitions too.
+Comparing each table on its own yields the change on the parent *and* on
+every partition. This pass keeps the parent's operation, tells it which
+partitions it reaches (its ``partitions``: the simulation and the ordering
+keys follow them), and replaces the partitions' own operations on that
+column with what is left once the parent's change reached them: a default
+or NOT NULL the partition has beyond the parent's.
 """
 
 from __future__ import annotations
@@ -15,33 +17,41 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import replace
 
+from dibs.autogenerate.unsupported import UnsupportedChange
 from dibs.ops import (
     AddColumn,
+    AddPrimaryKey,
     AlterColumnType,
+    CreateIndex,
     DropColumn,
     DropDefault,
     DropNotNull,
+    DropPrimaryKey,
     Op,
     SetDefault,
     SetNotNull,
 )
 from dibs.ops.columns import implied_drops
 from dibs.ops.tables import partition_parent
-from dibs.schema.model import Column, Schema
+from dibs.schema.model import Column, Index, Schema
 
-__all__ = ["inherit_column_changes"]
+__all__ = ["check_parent_indexes", "inherit_column_changes"]
 
 TableKey = tuple[str, str]
-_Inherited = AddColumn | DropColumn | AlterColumnType
+ColumnKey = tuple[str, str, str]
+_Inherited = (
+    AddColumn | DropColumn | AlterColumnType | SetDefault | DropDefault | SetNotNull | DropNotNull
+)
 
 
-def _column_of(op: Op) -> tuple[str, str, str] | None:
+def _column_of(op: Op) -> ColumnKey | None:
     """(schema, table, column) of an operation on one column, else None."""
     column = getattr(op, "column", None)
     name = column.name if isinstance(column, Column) else column
-    if not isinstance(name, str) or not hasattr(op, "schema") or not hasattr(op, "table"):
+    schema, table = getattr(op, "schema", None), getattr(op, "table", None)
+    if not isinstance(name, str) or not isinstance(schema, str) or not isinstance(table, str):
         return None
-    return (str(op.schema), str(op.table), name)
+    return (schema, table, name)
 
 
 def _partitions(old: Schema, new: Schema) -> dict[TableKey, list[TableKey]]:
@@ -62,68 +72,165 @@ def _descendants(children: dict[TableKey, list[TableKey]], key: TableKey) -> tup
     return tuple(out)
 
 
+def _column(schema: Schema, key: ColumnKey) -> Column | None:
+    table = schema.table(key[1], key[0])
+    return table.column(key[2]) if table is not None else None
+
+
 def inherit_column_changes(ops: list[Op], old: Schema, new: Schema) -> list[Op]:
     """Return ``ops`` with column changes of partitioned tables passed on (module docstring)."""
     children = _partitions(old, new)
     if not children:
         return ops
-    parents: dict[tuple[str, str, str], _Inherited] = {}
-    with_partitions: list[Op] = []
+    parent_of = {child: parent for parent, kids in children.items() for child in kids}
+
+    def ancestors(key: TableKey) -> list[TableKey]:
+        out = []
+        while key in parent_of:
+            key = parent_of[key]
+            out.append(key)
+        return out
+
+    inherited = [
+        (where, op)
+        for op in ops
+        if isinstance(op, _Inherited) and (where := _column_of(op)) is not None
+    ]
+    changed = {where for where, _ in inherited}
+    # The topmost table of a tree with a change to a column: its changes reach the
+    # partitions below, whose own changes to that column are replaced.
+    tops = {
+        where
+        for where in changed
+        if (where[0], where[1]) in children
+        and not any((*a, where[2]) in changed for a in ancestors((where[0], where[1])))
+    }
+    covered = {
+        (s, t, where[2]) for where in tops for s, t in _descendants(children, (where[0], where[1]))
+    }
+    out: list[Op] = []
+    settled: set[ColumnKey] = set()
     for op in ops:
         where = _column_of(op)
-        if isinstance(op, _Inherited) and where and (where[0], where[1]) in children:
-            # A partition's own op under a parent op is dropped below, so only the
-            # topmost partitioned table's op remains, reaching every level.
-            parts = _descendants(children, (where[0], where[1]))
-            op = replace(op, partitions=parts)
-            if isinstance(op, DropColumn):
-                implied = set(op.implied)
-                for s, t in parts:
-                    table = old.table(t, s)
-                    if table is not None:
-                        implied |= implied_drops(table, where[2])
-                op = replace(op, implied=frozenset(implied))
-            for s, t in parts:
-                parents.setdefault((s, t, where[2]), op)
-        with_partitions.append(op)
-    out: list[Op] = []
-    done: set[tuple[str, str, str]] = set()
-    for op in with_partitions:
-        where = _column_of(op)
-        parent_op = parents.get(where) if where else None
-        if where is None or parent_op is None or parent_op is op:
+        if where is None or not isinstance(op, _Inherited):
+            if where is None or where not in covered:
+                out.append(op)
+            continue
+        if where in covered:
+            continue
+        if where not in tops:
             out.append(op)
             continue
-        if where not in done:
-            done.add(where)
-            out += _left_over(parent_op, where, old, new)
+        table = (where[0], where[1])
+        reaching = _reaching(op, _descendants(children, table), old, where[2])
+        out.append(reaching)
+        if where not in settled:
+            settled.add(where)
+    for where in sorted(settled):
+        own = [o for o in out if isinstance(o, _Inherited) and _column_of(o) == where]
+        out += _settle((where[0], where[1]), where[2], own, children, old, new)
+        if any(isinstance(o, DropNotNull) for o in own):
+            out += _rebuild_keys(where, children, old, new, out)
     return out
 
 
-def _left_over(
-    parent_op: _Inherited, where: tuple[str, str, str], old: Schema, new: Schema
+def _rebuild_keys(
+    where: ColumnKey,
+    children: dict[TableKey, list[TableKey]],
+    old: Schema,
+    new: Schema,
+    ops: list[Op],
 ) -> list[Op]:
-    """What the partition's column still needs after the parent's change reached it."""
-    s, t, name = where
-    target_table = new.table(t, s)
-    target = target_table.column(name) if target_table is not None else None
-    if isinstance(parent_op, DropColumn) or target is None:
-        return []
-    if isinstance(parent_op, AddColumn):
-        reached = parent_op.column
-    else:
-        before_table = old.table(t, s)
-        before = before_table.column(name) if before_table is not None else None
-        if before is None:
-            return []
-        touched = parent_op.old_default is not None or parent_op.new_default is not None
-        reached = replace(
-            before,
-            type=parent_op.new_type,
-            collation=parent_op.collation,
-            default=parent_op.new_default if touched else before.default,
+    """Primary keys of partitions on a column whose NOT NULL the parent drops.
+
+    Postgres refuses ``DROP NOT NULL`` on the parent while a partition's
+    primary key holds the column ("column is in a primary key"), with or
+    without ``ONLY``: the key is dropped first and added again after.
+    """
+    replaced = {(o.schema, o.table) for o in ops if isinstance(o, DropPrimaryKey)}
+    out: list[Op] = []
+    for s, t in _descendants(children, (where[0], where[1])):
+        before, after = old.table(t, s), new.table(t, s)
+        if before is None or after is None or (s, t) in replaced:
+            continue
+        pk = before.primary_key
+        if pk is not None and where[2] in pk.columns and after.primary_key == pk:
+            out += [DropPrimaryKey(s, t, pk), AddPrimaryKey(s, t, pk, in_partition_tree=True)]
+    return out
+
+
+def _settle(
+    table: TableKey,
+    name: str,
+    reaching: list[_Inherited],
+    children: dict[TableKey, list[TableKey]],
+    old: Schema,
+    new: Schema,
+) -> list[Op]:
+    """The partitions' own settings of column ``name``, level by level below ``table``."""
+    out: list[Op] = []
+    for child in children.get(table, []):
+        where = (*child, name)
+        left = _left_over(reaching, where, old, new)
+        parts = _descendants(children, child)
+        left = [replace(op, partitions=parts) for op in left] if parts else left
+        out += left
+        out += _settle(child, name, [*reaching, *left], children, old, new)
+    return out
+
+
+def _reaching(op: _Inherited, parts: tuple[TableKey, ...], old: Schema, name: str) -> _Inherited:
+    """``op`` told which partitions it reaches, with what that implies."""
+    op = replace(op, partitions=parts)
+    if isinstance(op, AlterColumnType) and op.old_default is None:
+        # Postgres casts each partition's own default too: the parent's DROP
+        # DEFAULT (which reaches the partitions) has to run first.
+        own = [c.default for s, t in parts if (c := _column(old, (s, t, name))) is not None]
+        if any(d is not None for d in own):
+            op = replace(op, old_default=next(d for d in own if d is not None))
+    if isinstance(op, DropColumn):
+        implied = set(op.implied)
+        for s, t in parts:
+            table = old.table(t, s)
+            if table is not None:
+                implied |= implied_drops(table, name)
+        op = replace(op, implied=frozenset(implied))
+    return op
+
+
+def _after(column: Column | None, op: _Inherited) -> Column | None:
+    """A partition's column once the parent's ``op`` reached it."""
+    if isinstance(op, AddColumn):
+        return op.column
+    if column is None or isinstance(op, DropColumn):
+        return None
+    if isinstance(op, AlterColumnType):
+        touched = op.old_default is not None or op.new_default is not None
+        return replace(
+            column,
+            type=op.new_type,
+            collation=op.collation,
+            default=op.new_default if touched else column.default,
         )
-    left: list[Op] = []
+    if isinstance(op, SetDefault):
+        return replace(column, default=op.default)
+    if isinstance(op, DropDefault):
+        return replace(column, default=None)
+    return replace(column, nullable=isinstance(op, DropNotNull))
+
+
+def _left_over(
+    parent_ops: list[_Inherited], where: ColumnKey, old: Schema, new: Schema
+) -> list[_Inherited]:
+    """What the partition's column still needs after the parent's changes reached it."""
+    s, t, name = where
+    target = _column(new, where)
+    reached = _column(old, where)
+    for op in parent_ops:
+        reached = _after(reached, op)
+    if target is None or reached is None:
+        return []
+    left: list[_Inherited] = []
     if reached.default != target.default and target.identity is None:
         if target.default is None:
             left.append(DropDefault(s, t, name, reached.default))
@@ -132,3 +239,41 @@ def _left_over(
     if reached.nullable != target.nullable:
         left.append(DropNotNull(s, t, name) if target.nullable else SetNotNull(s, t, name))
     return left
+
+
+def _definition(index: Index) -> Index:
+    """What Postgres compares when it looks for a partition index to attach."""
+    return replace(index, name="", comment=None, storage=())
+
+
+def check_parent_indexes(ops: list[Op], old: Schema, new: Schema) -> None:
+    """Refuse a new index on a partitioned table that a partition's own index duplicates.
+
+    Postgres builds such an index by attaching each partition's matching index
+    when there is one, so a partition index the target keeps as the
+    partition's own would stop being it. (An own index that the target does
+    not keep is dropped first: the planner orders it so.)
+
+    Raises:
+        UnsupportedChange: naming both indexes.
+    """
+    children = _partitions(old, new)
+    for op in ops:
+        if not isinstance(op, CreateIndex) or (op.schema, op.table) not in children:
+            continue
+        wanted = _definition(op.index)
+        for s, t in _descendants(children, (op.schema, op.table)):
+            before, after = old.table(t, s), new.table(t, s)
+            if before is None or after is None:
+                continue
+            kept = {i.name for i in before.indexes} & {i.name for i in after.indexes}
+            for index in after.indexes:
+                if index.name in kept and _definition(index) == wanted:
+                    raise UnsupportedChange(
+                        f"index {op.index.name} on partitioned table {op.table} has the "
+                        f"definition of {t}'s own index {index.name}, which the schema keeps: "
+                        "Postgres would attach that index to the new one",
+                        location=op.index.location,
+                        hint=f"drop {index.name} (the new index covers {t}), or give the "
+                        "two indexes different definitions",
+                    )
