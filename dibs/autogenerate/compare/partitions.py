@@ -59,8 +59,10 @@ def _partitions(old: Schema, new: Schema) -> dict[TableKey, list[TableKey]]:
     children: dict[TableKey, list[TableKey]] = defaultdict(list)
     for table in new.tables:
         parent = partition_parent(table)
+        if parent is None:
+            continue
         before = old.table(table.name, table.schema)
-        if parent is not None and before is not None and partition_parent(before) == parent:
+        if before is not None and partition_parent(before) == parent:
             children[parent].append(table.key)
     return children
 
