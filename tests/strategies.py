@@ -446,6 +446,7 @@ def _primary_key(draw: st.DrawFn, draft: _Draft, names: Names) -> PrimaryKey | N
         columns,
         deferrable=deferrable,
         initially_deferred=deferrable and draw(st.booleans()),
+        comment=draw(comments()),
     )
 
 
@@ -484,6 +485,7 @@ def _uniques(
                 nulls_not_distinct=nnd,
                 deferrable=deferrable,
                 initially_deferred=initially_deferred,
+                comment=draw(comments()),
             )
         )
     return out
@@ -512,7 +514,11 @@ def _checks(draw: st.DrawFn, draft: _Draft) -> list[Check]:
         not_valid = draw(st.integers(0, 3)) == 0
         out.append(
             Check(
-                draft.constraint_name(name), expr(text), no_inherit=no_inherit, not_valid=not_valid
+                draft.constraint_name(name),
+                expr(text),
+                no_inherit=no_inherit,
+                not_valid=not_valid,
+                comment=draw(comments()),
             )
         )
     return out
@@ -772,6 +778,7 @@ def _foreign_key(draw: st.DrawFn, source: Table, target: Table) -> Table:
         deferrable=deferrable,
         initially_deferred=deferrable and draw(st.booleans()),
         not_valid=draw(st.integers(0, 3)) == 0,
+        comment=draw(comments()),
     )
     return replace(
         source, columns=(*source.columns, *new_columns), foreign_keys=(*source.foreign_keys, fk)

@@ -266,6 +266,9 @@ CONCEPTS: dict[str, Callable[[Schema], bool]] = {
     "hash": lambda s: any(ix.method == "hash" for t in _tables(s) for ix in t.indexes),
     "include": lambda s: any(ix.include for t in _tables(s) for ix in t.indexes),
     "quoted table": lambda s: any(quote_ident(t.name) != t.name for t in _tables(s)),
+    "constraint comment": lambda s: any(
+        c.comment is not None for t in _tables(s) for c in (*t.uniques, *t.checks, *t.foreign_keys)
+    ),
     "deferrable primary key": lambda s: any(
         t.primary_key is not None and t.primary_key.initially_deferred for t in _tables(s)
     ),

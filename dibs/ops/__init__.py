@@ -28,6 +28,7 @@ from dibs.ops.constraints import (
     DropPrimaryKey,
     RenameConstraint,
     RenameIndex,
+    SetConstraintComment,
     ValidateConstraint,
 )
 from dibs.ops.domains import AlterDomain, CreateDomain, DropDomain
@@ -87,6 +88,7 @@ __all__ = [
     "RenameIndex",
     "RenameTable",
     "SetComment",
+    "SetConstraintComment",
     "SetDefault",
     "SetNotNull",
     "TypeChange",

@@ -33,6 +33,7 @@ __all__ = [
     "DropPrimaryKey",
     "RenameConstraint",
     "RenameIndex",
+    "SetConstraintComment",
     "constraint_columns",
     "index_columns",
 ]
@@ -459,3 +460,41 @@ class RenameIndex(Op):
 
     def requires(self) -> frozenset[Key]:
         return frozenset({table_key(self.schema, self.table)})
+
+
+@dataclass(frozen=True, slots=True)
+class SetConstraintComment(Op):
+    """Set (or, with ``None``, remove) the comment of a table's constraint or primary key."""
+
+    schema: str
+    table: str
+    constraint: str
+    comment: str | None
+
+    def describe(self) -> str:
+        action = "remove comment on" if self.comment is None else "set comment on"
+        return f"{action} constraint {self.constraint} of {self.table}"
+
+    def apply(self, schema: Schema) -> Schema:
+        table = get_table(schema, (self.schema, self.table))
+
+        def set_on(items: tuple[Any, ...]) -> tuple[Any, ...]:
+            return tuple(
+                replace(c, comment=self.comment) if c.name == self.constraint else c for c in items
+            )
+
+        pk = table.primary_key
+        if pk is not None and pk.name == self.constraint:
+            pk = replace(pk, comment=self.comment)
+        new = replace(
+            table,
+            primary_key=pk,
+            uniques=set_on(table.uniques),
+            foreign_keys=set_on(table.foreign_keys),
+            checks=set_on(table.checks),
+            exclusions=set_on(table.exclusions),
+        )
+        return replace_table(schema, table, new)
+
+    def requires(self) -> frozenset[Key]:
+        return frozenset({constraint_key(self.schema, self.table, self.constraint)})

@@ -182,12 +182,15 @@ SELECT con.conrelid, con.conname, con.contype, con.condeferrable, con.condeferre
          ARRAY(SELECT (SELECT o.oprname FROM pg_operator o WHERE o.oid = x.op)
                FROM unnest(con.conexclop) WITH ORDINALITY x(op, pos) ORDER BY x.pos)
        END AS operators,
-       con.conindid, con.connoinherit, NOT con.convalidated AS not_valid
+       con.conindid, con.connoinherit, NOT con.convalidated AS not_valid,
+       cd.description AS comment
 FROM pg_constraint con
 JOIN pg_class c ON c.oid = con.conrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_class fc ON fc.oid = con.confrelid
 LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace
+LEFT JOIN pg_description cd
+  ON cd.objoid = con.oid AND cd.classoid = 'pg_constraint'::regclass AND cd.objsubid = 0
 WHERE con.contype IN ('p', 'u', 'f', 'c', 'x') AND c.relkind IN ('r', 'p')
   AND con.conparentid = 0 AND con.conislocal AND n.nspname = ANY(%(schemas)s)
 ORDER BY con.conrelid, con.conname

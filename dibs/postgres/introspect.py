@@ -570,12 +570,13 @@ def _table(
             conindid,
             no_inherit,
             not_valid,
+            con_comment,
         ) = row
         table_names = names[conrelid]
         cols = tuple(table_names.get(k, "") for k in keys or ())
         if kind == "p":
             primary_key = model.PrimaryKey(
-                name, cols, deferrable=deferrable, initially_deferred=deferred
+                name, cols, deferrable=deferrable, initially_deferred=deferred, comment=con_comment
             )
         elif kind == "u":
             index = backing.get(conindid)
@@ -586,6 +587,7 @@ def _table(
                     nulls_not_distinct=bool(index and index.nulls_not_distinct),
                     deferrable=deferrable,
                     initially_deferred=deferred,
+                    comment=con_comment,
                 )
             )
         elif kind == "f":
@@ -613,6 +615,7 @@ def _table(
                     deferrable=deferrable,
                     initially_deferred=deferred,
                     not_valid=bool(not_valid),
+                    comment=con_comment,
                 )
             )
         elif kind == "c":
@@ -622,12 +625,12 @@ def _table(
                     _expression(check_expr, f"check {name}"),
                     no_inherit=bool(no_inherit),
                     not_valid=bool(not_valid),
+                    comment=con_comment,
                 )
             )
         elif kind == "x":
-            exclusions.append(
-                _exclusion(name, operators, deferrable, deferred, backing[conindid], where)
-            )
+            exclusion = _exclusion(name, operators, deferrable, deferred, backing[conindid], where)
+            exclusions.append(dataclasses.replace(exclusion, comment=con_comment))
     return model.Table(
         name=relname,
         schema=nspname,

@@ -24,7 +24,7 @@ from dibs.render.parts import (
     sequence_options,
     storage_clause,
 )
-from dibs.schema.model import Check, ForeignKey, PrimaryKey, Schema, Unique
+from dibs.schema.model import Check, Exclusion, ForeignKey, PrimaryKey, Schema, Unique
 from dibs.schema.types import quote_ident
 
 __all__ = ["render_op", "render_plan", "renders"]
@@ -181,6 +181,17 @@ def _create_table(op: ops.CreateTable) -> list[str]:
     table = op.table
     out = [render_table(table), *partition_settings(table, op.parent)]
     name = qualified(*table.key)
+    keys: list[PrimaryKey | Unique | Check | Exclusion] = [
+        *([table.primary_key] if table.primary_key else []),
+        *table.uniques,
+        *table.checks,
+        *table.exclusions,
+    ]
+    out += [
+        constraint_comment(table.schema, table.name, c.name, c.comment)
+        for c in keys
+        if c.comment is not None
+    ]
     if table.comment is not None:
         out.append(_comment("TABLE", name, table.comment))
     for col in table.columns:
@@ -286,13 +297,25 @@ def _alter_identity(op: ops.AlterIdentity) -> list[str]:
     return [_alter(op.schema, op.table, action)]
 
 
+def constraint_comment(schema: str, table: str, name: str, comment: str | None) -> str:
+    """``COMMENT ON CONSTRAINT name ON table IS …`` (``NULL`` removes it)."""
+    return _comment("CONSTRAINT", f"{quote_ident(name)} ON {qualified(schema, table)}", comment)
+
+
+def _with_comment(op: ops.AddPrimaryKey | ops.AddConstraint, out: list[str]) -> list[str]:
+    con = op.primary_key if isinstance(op, ops.AddPrimaryKey) else op.constraint
+    if con.comment is not None:
+        out.append(constraint_comment(op.schema, op.table, con.name, con.comment))
+    return out
+
+
 @renders(ops.AddPrimaryKey)
 def _add_primary_key(op: ops.AddPrimaryKey) -> list[str]:
     pk = op.primary_key
     if op.builds_index_first:
-        return _unique_via_index(op.schema, op.table, pk)
+        return _with_comment(op, _unique_via_index(op.schema, op.table, pk))
     action = f"ADD CONSTRAINT {quote_ident(pk.name)} {constraint_body(pk)}"
-    return [_alter(op.schema, op.table, action)]
+    return _with_comment(op, [_alter(op.schema, op.table, action)])
 
 
 def _unique_via_index(schema: str, table: str, con: PrimaryKey | Unique) -> list[str]:
@@ -326,18 +349,26 @@ def _add_constraint(op: ops.AddConstraint) -> list[str]:
     """
     con = op.constraint
     if op.builds_index_first and isinstance(con, Unique):
-        return _unique_via_index(op.schema, op.table, con)
+        return _with_comment(op, _unique_via_index(op.schema, op.table, con))
     name = quote_ident(con.name)
     action = f"ADD CONSTRAINT {name} {constraint_body(con)}"
     two_step = op.existing_table and isinstance(con, ForeignKey | Check) and not con.not_valid
     if op.partitioned and isinstance(con, ForeignKey):
         two_step = False  # "cannot add NOT VALID foreign key on partitioned table"
     if not two_step:
-        return [_alter(op.schema, op.table, action)]
-    return [
-        _alter(op.schema, op.table, action + " NOT VALID"),
-        _alter(op.schema, op.table, f"VALIDATE CONSTRAINT {name}"),
-    ]
+        return _with_comment(op, [_alter(op.schema, op.table, action)])
+    return _with_comment(
+        op,
+        [
+            _alter(op.schema, op.table, action + " NOT VALID"),
+            _alter(op.schema, op.table, f"VALIDATE CONSTRAINT {name}"),
+        ],
+    )
+
+
+@renders(ops.SetConstraintComment)
+def _set_constraint_comment(op: ops.SetConstraintComment) -> list[str]:
+    return [constraint_comment(op.schema, op.table, op.constraint, op.comment)]
 
 
 @renders(ops.ValidateConstraint)

@@ -233,6 +233,15 @@ def _create_table(table: Table, schema: Schema) -> Iterable[Step]:
         yield from _comment("COLUMN", f"{name}.{quote_ident(col.name)}", col.comment)
     for index in table.indexes:
         yield from _comment("INDEX", qualified(table.schema, index.name), index.comment)
+    keys: list[PrimaryKey | Unique | ForeignKey | Check | Exclusion] = [
+        *([table.primary_key] if table.primary_key else []),
+        *table.uniques,
+        *table.foreign_keys,
+        *table.checks,
+        *table.exclusions,
+    ]
+    for key in keys:
+        yield from _comment("CONSTRAINT", f"{quote_ident(key.name)} ON {name}", key.comment)
 
 
 def _comment(kind: str, target: str, comment: str | None) -> Iterable[Step]:

@@ -128,6 +128,7 @@ def _column_line(
         and pk.columns == (col.name,)
         and pk.name == naming.primary_key_name(table.name)
         and not pk.deferrable
+        and pk.comment is None
     )
     if single_pk:
         markers.insert(0, "dibs.pk")
@@ -186,6 +187,8 @@ def _fk_options(table: Table, fk: ForeignKey) -> list[str]:
         opts.append("not_valid=True")
     if fk.name != naming.foreign_key_name(table.name, fk.columns):
         opts.append(f"name={_py(fk.name)}")
+    if fk.comment is not None:
+        opts.append(f"comment={_py(fk.comment)}")
     return opts
 
 
@@ -239,6 +242,8 @@ def _unique_call(table: Table, u: Unique) -> str:
         args.append("initially_deferred=True")
     if u.name != naming.unique_name(table.name, u.columns):
         args.append(f"name={_py(u.name)}")
+    if u.comment is not None:
+        args.append(f"comment={_py(u.comment)}")
     return f"dibs.unique({', '.join(args)})"
 
 
@@ -255,6 +260,8 @@ def _exclusion_call(x: Exclusion) -> str:
     if x.initially_deferred:
         args.append("initially_deferred=True")
     args.append(f"name={_py(x.name)}")
+    if x.comment is not None:
+        args.append(f"comment={_py(x.comment)}")
     return f"dibs.exclude({', '.join(args)})"
 
 
@@ -264,7 +271,10 @@ def _table_kwargs(table: Table, inline_fks: set[str]) -> list[str]:
         kw.append(f"schema={_py(table.schema)}")
     pk = table.primary_key
     if pk is not None and (
-        len(pk.columns) > 1 or pk.name != naming.primary_key_name(table.name) or pk.deferrable
+        len(pk.columns) > 1
+        or pk.name != naming.primary_key_name(table.name)
+        or pk.deferrable
+        or pk.comment is not None
     ):
         kw.append(f"primary_key={_py(tuple(pk.columns))}")
         if pk.name != naming.primary_key_name(table.name):
@@ -273,6 +283,8 @@ def _table_kwargs(table: Table, inline_fks: set[str]) -> list[str]:
             kw.append("primary_key_deferrable=True")
         if pk.initially_deferred:
             kw.append("primary_key_initially_deferred=True")
+        if pk.comment is not None:
+            kw.append(f"primary_key_comment={_py(pk.comment)}")
     lists: list[tuple[str, list[str]]] = [
         ("unique", [_unique_call(table, u) for u in table.uniques]),
         (
@@ -280,7 +292,8 @@ def _table_kwargs(table: Table, inline_fks: set[str]) -> list[str]:
             [
                 f"dibs.check({_py(c.expression)}, name={_py(c.name)}"
                 + (", no_inherit=True" if c.no_inherit else "")
-                + (", not_valid=True)" if c.not_valid else ")")
+                + (", not_valid=True" if c.not_valid else "")
+                + (f", comment={_py(c.comment)})" if c.comment is not None else ")")
                 for c in table.checks
             ],
         ),

@@ -392,6 +392,7 @@ def column_decl(cls: type, attr: str, hint: Any, cls_loc: SourceLocation | None)
                     marker.initially_deferred,
                     marker.name,
                     where,
+                    marker.comment,
                 )
             )
         elif isinstance(marker, m.Check):

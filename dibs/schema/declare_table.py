@@ -132,7 +132,11 @@ def _check(spec: m.Check, table: str) -> model.Check:
     text = expression(spec.expression, spec.location, f"check on table {table!r}")
     name = spec.name or naming.check_name(table, referenced_columns(text))
     return model.Check(
-        name=name, expression=text, no_inherit=spec.no_inherit, not_valid=spec.not_valid
+        name=name,
+        expression=text,
+        no_inherit=spec.no_inherit,
+        not_valid=spec.not_valid,
+        comment=spec.comment,
     )
 
 
@@ -157,6 +161,7 @@ def _exclusion(spec: m.ExclusionSpec, table: str) -> model.Exclusion:
         where=None if spec.where is None else expression(spec.where, spec.location, "exclusion"),
         deferrable=spec.deferrable,
         initially_deferred=spec.initially_deferred,
+        comment=spec.comment,
     )
 
 
@@ -167,6 +172,7 @@ def _unique(spec: m.UniqueSpec, table: str) -> model.Unique:
         nulls_not_distinct=spec.nulls_not_distinct,
         deferrable=spec.deferrable,
         initially_deferred=spec.initially_deferred,
+        comment=spec.comment,
     )
 
 
@@ -202,6 +208,7 @@ def _primary_key(spec: m.TableSpec, name: str, decls: list[ColumnDecl]) -> model
         columns,
         deferrable=spec.primary_key_deferrable,
         initially_deferred=spec.primary_key_initially_deferred,
+        comment=spec.primary_key_comment,
     )
 
 

@@ -194,10 +194,16 @@ class Check:
     location: SourceLocation | None = None
     no_inherit: bool = False
     not_valid: bool = False
+    comment: str | None = None
 
 
 def check(
-    expression: str, *, name: str | None = None, no_inherit: bool = False, not_valid: bool = False
+    expression: str,
+    *,
+    name: str | None = None,
+    no_inherit: bool = False,
+    not_valid: bool = False,
+    comment: str | None = None,
 ) -> Check:
     """A CHECK constraint (on a column marker, or in ``@dibs.table(checks=[...])``).
 
@@ -205,8 +211,9 @@ def check(
     for tables that inherit from it (not allowed on partitioned tables).
     ``not_valid=True`` keeps it ``NOT VALID``: new rows are checked, existing ones
     are not (until it is declared without it, which validates it).
+    ``comment`` is ``COMMENT ON CONSTRAINT`` (so on every constraint factory).
     """
-    return Check(expression, name, _caller()[1], no_inherit, not_valid)
+    return Check(expression, name, _caller()[1], no_inherit, not_valid, comment)
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +230,7 @@ class ForeignKeySpec:
     location: SourceLocation | None = None
     strict_types: bool = True
     not_valid: bool = False
+    comment: str | None = None
 
 
 def fk(
@@ -235,6 +243,7 @@ def fk(
     initially_deferred: bool = False,
     name: str | None = None,
     not_valid: bool = False,
+    comment: str | None = None,
 ) -> ForeignKeySpec:
     """Column marker: references ``"table.column"``, ``"schema.table.column"`` or a class's PK.
 
@@ -252,6 +261,7 @@ def fk(
         name,
         _caller()[1],
         not_valid=not_valid,
+        comment=comment,
     )
 
 
@@ -268,6 +278,7 @@ def foreign_key(
     name: str | None = None,
     strict_types: bool = True,
     not_valid: bool = False,
+    comment: str | None = None,
 ) -> ForeignKeySpec:
     """Table-level (composite) foreign key: ``foreign_key(("a", "b"), "t", ("x", "y"))``."""
     return ForeignKeySpec(
@@ -283,6 +294,7 @@ def foreign_key(
         _caller()[1],
         strict_types,
         not_valid,
+        comment,
     )
 
 
@@ -341,6 +353,7 @@ class UniqueSpec:
     initially_deferred: bool = False
     name: str | None = None
     location: SourceLocation | None = None
+    comment: str | None = None
 
 
 class _UniqueFactory:
@@ -353,6 +366,7 @@ class _UniqueFactory:
         deferrable: bool = False,
         initially_deferred: bool = False,
         name: str | None = None,
+        comment: str | None = None,
     ) -> UniqueSpec:
         return UniqueSpec(
             tuple(columns),
@@ -361,6 +375,7 @@ class _UniqueFactory:
             initially_deferred,
             name,
             _caller()[1],
+            comment,
         )
 
 
@@ -376,6 +391,7 @@ class ExclusionSpec:
     initially_deferred: bool = False
     name: str | None = None
     location: SourceLocation | None = None
+    comment: str | None = None
 
 
 def exclude(
@@ -385,10 +401,11 @@ def exclude(
     deferrable: bool = False,
     initially_deferred: bool = False,
     name: str | None = None,
+    comment: str | None = None,
 ) -> ExclusionSpec:
     """An exclusion constraint: ``exclude(("room", "="), ("during", "&&"))``."""
     return ExclusionSpec(
-        tuple(elements), using, where, deferrable, initially_deferred, name, _caller()[1]
+        tuple(elements), using, where, deferrable, initially_deferred, name, _caller()[1], comment
     )
 
 
@@ -401,6 +418,7 @@ class TableSpec:
     primary_key_name: str | None = None
     primary_key_deferrable: bool = False
     primary_key_initially_deferred: bool = False
+    primary_key_comment: str | None = None
     unique: tuple[UniqueSpec, ...] = ()
     checks: tuple[Check, ...] = ()
     foreign_keys: tuple[ForeignKeySpec, ...] = ()
@@ -501,6 +519,7 @@ def table(
     primary_key_name: str | None = None,
     primary_key_deferrable: bool = False,
     primary_key_initially_deferred: bool = False,
+    primary_key_comment: str | None = None,
     unique: Sequence[UniqueSpec] = (),
     checks: Sequence[Check] = (),
     foreign_keys: Sequence[ForeignKeySpec] = (),
@@ -538,6 +557,7 @@ def table(cls: type[T] | None = None, /, **options: Any) -> Any:
             primary_key_initially_deferred=bool(
                 options.get("primary_key_initially_deferred", False)
             ),
+            primary_key_comment=options.get("primary_key_comment"),
             unique=_seq(options.get("unique")),
             checks=_seq(options.get("checks")),
             foreign_keys=_seq(options.get("foreign_keys")),

@@ -225,6 +225,11 @@ class PrimaryKey:
     columns: tuple[str, ...]
     deferrable: bool = field(default=False, metadata=OMIT_DEFAULT)
     initially_deferred: bool = field(default=False, metadata=OMIT_DEFAULT)
+    # COMMENT ON CONSTRAINT; an empty comment is none.
+    comment: str | None = field(default=None, metadata=OMIT_DEFAULT)
+
+    def __post_init__(self) -> None:
+        _no_empty_comment(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,6 +239,11 @@ class Unique:
     nulls_not_distinct: bool = False
     deferrable: bool = False
     initially_deferred: bool = False
+    # COMMENT ON CONSTRAINT; an empty comment is none.
+    comment: str | None = field(default=None, metadata=OMIT_DEFAULT)
+
+    def __post_init__(self) -> None:
+        _no_empty_comment(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,6 +262,11 @@ class ForeignKey:
     initially_deferred: bool = False
     # Added NOT VALID and not validated since: existing rows were never checked.
     not_valid: bool = field(default=False, metadata=OMIT_DEFAULT)
+    # COMMENT ON CONSTRAINT; an empty comment is none.
+    comment: str | None = field(default=None, metadata=OMIT_DEFAULT)
+
+    def __post_init__(self) -> None:
+        _no_empty_comment(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,10 +280,13 @@ class Check:
     expression: str = field(compare=False)
     no_inherit: bool = field(default=False, metadata=OMIT_DEFAULT)
     not_valid: bool = field(default=False, metadata=OMIT_DEFAULT)
+    # COMMENT ON CONSTRAINT; an empty comment is none.
+    comment: str | None = field(default=None, metadata=OMIT_DEFAULT)
     _key: str | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_key", _key(self.expression))
+        _no_empty_comment(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,10 +310,13 @@ class Exclusion:
     where: str | None = field(default=None, compare=False)
     deferrable: bool = False
     initially_deferred: bool = False
+    # COMMENT ON CONSTRAINT; an empty comment is none.
+    comment: str | None = field(default=None, metadata=OMIT_DEFAULT)
     _key: str | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_key", _key(self.where))
+        _no_empty_comment(self)
 
 
 @dataclass(frozen=True, slots=True)

@@ -187,6 +187,7 @@ def _foreign_key(
         deferrable=spec.deferrable,
         initially_deferred=spec.initially_deferred,
         not_valid=spec.not_valid,
+        comment=spec.comment,
     )
 
 

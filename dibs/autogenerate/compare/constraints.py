@@ -25,6 +25,7 @@ from dibs.ops import (
     RenameConstraint,
     RenameIndex,
     SetComment,
+    SetConstraintComment,
     ValidateConstraint,
 )
 from dibs.ops.constraints import Constraint, constraint_columns, index_columns
@@ -57,30 +58,58 @@ def _pair(
 
 
 def compare_constraints(old: Table, new: Table, replaced: set[str]) -> list[Op]:
-    """Return the operations that turn ``old``'s primary key and constraints into ``new``'s."""
+    """Return the operations that turn ``old``'s primary key and constraints into ``new``'s.
+
+    Comments are compared on their own (``COMMENT ON CONSTRAINT``): a changed
+    comment is never a drop and re-add.
+    """
     s, t = new.schema, new.name
 
     def stale(con: Constraint) -> bool:
         return bool(replaced & set(constraint_columns(con)))
 
     ops: list[Op] = _compare_primary_key(old, new, replaced)
-    olds: list[Constraint] = [*old.uniques, *old.foreign_keys, *old.checks, *old.exclusions]
-    news: list[Constraint] = [*new.uniques, *new.foreign_keys, *new.checks, *new.exclusions]
+    sources: dict[str, Constraint] = {c.name: c for c in _constraints(old)}
+    targets: dict[str, Constraint] = {c.name: c for c in _constraints(new)}
+    olds: list[Constraint] = [_bare(c) for c in sources.values()]
+    news: list[Constraint] = [_bare(c) for c in targets.values()]
     validated = _validated(olds, news, stale)
-    ops += [ValidateConstraint(s, t, c) for c in validated]
+    ops += [
+        ValidateConstraint(s, t, replace(c, comment=targets[c.name].comment)) for c in validated
+    ]
     names = {c.name for c in validated}
     olds = [c for c in olds if c.name not in names]
     news = [c for c in news if c.name not in names]
     dropped, added, renamed = _pair(olds, news, stale)
-    ops += [DropConstraint(s, t, c) for c in dropped]
+    ops += [DropConstraint(s, t, sources[c.name]) for c in dropped]
     ops += [
         RenameConstraint(s, t, o.name, n.name, has_index=isinstance(o, Unique | Exclusion))
         for o, n in renamed
     ]
     partitioned = new.partition_by is not None
     tree = partitioned or new.partition_of is not None
-    ops += [AddConstraint(s, t, c, partitioned=partitioned, in_partition_tree=tree) for c in added]
+    ops += [
+        AddConstraint(s, t, targets[c.name], partitioned=partitioned, in_partition_tree=tree)
+        for c in added
+    ]
+    # What each constraint's comment is once the others ran: added ones carry theirs.
+    current = {name: c.comment for name, c in sources.items()}
+    current.update({n.name: current.get(o.name) for o, n in renamed})
+    current.update({c.name: targets[c.name].comment for c in added})
+    ops += [
+        SetConstraintComment(s, t, name, con.comment)
+        for name, con in targets.items()
+        if current.get(name) != con.comment
+    ]
     return ops
+
+
+def _constraints(table: Table) -> list[Constraint]:
+    return [*table.uniques, *table.foreign_keys, *table.checks, *table.exclusions]
+
+
+def _bare(con: Constraint) -> Constraint:
+    return replace(con, comment=None) if con.comment is not None else con
 
 
 def _validated(
@@ -110,11 +139,18 @@ def _compare_primary_key(old: Table, new: Table, replaced: set[str]) -> list[Op]
     before, after = old.primary_key, new.primary_key
     if before is not None and replaced & set(before.columns):
         before = None  # dropped by Postgres with the column
+    if before is not None and after is not None:
+        bare = replace(before, name=after.name, comment=after.comment)
+        if bare == after:
+            ops: list[Op] = []
+            if before.name != after.name:
+                ops.append(RenameConstraint(s, t, before.name, after.name, has_index=True))
+            if before.comment != after.comment:
+                ops.append(SetConstraintComment(s, t, after.name, after.comment))
+            return ops
     if before == after:
         return []
-    if before is not None and after is not None and replace(before, name=after.name) == after:
-        return [RenameConstraint(s, t, before.name, after.name, has_index=True)]
-    ops: list[Op] = []
+    ops = []
     if before is not None:
         ops.append(DropPrimaryKey(s, t, before))
     if after is not None:
