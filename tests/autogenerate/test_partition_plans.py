@@ -12,13 +12,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-import psycopg
-import pytest
-
-from dibs.autogenerate.unsupported import UnsupportedChange
 from dibs.ops import AddPrimaryKey, CreateIndex
 from dibs.planner import plan
-from dibs.render.ddl import render_schema
 from dibs.schema.model import Index, IndexElement
 from tests.autogenerate.helpers import changes, col, migrate_for_real, schema, table
 
@@ -150,19 +145,3 @@ def test_column_retyped_on_a_partitioned_table_is_retyped_once(dibs_conn: Any) -
     )
     statements = migrate_for_real(dibs_conn, a, b)
     assert sum(" TYPE text" in s for s in statements) == 1, statements
-
-
-def test_dropping_a_parent_index_that_partition_keys_are_attached_to_is_refused(
-    dibs_conn: Any,
-) -> None:
-    """pg-schema-diff's partitioned_index_cases 028-030 (it expects ErrNotImplemented)."""
-    index = Index("p_k_id_idx", (IndexElement(column="k"), IndexElement(column="id")), unique=True)
-    a = schema(_parent(indexes=(index,)), _partition(null=False, pk=("k", "id")))
-    b = schema(_parent(), _partition(null=False))
-    with pytest.raises(UnsupportedChange, match="p_1_pkey attached"):
-        changes(a, b)
-    for stmt in render_schema(a):
-        dibs_conn.execute(stmt.encode())
-    # The refusal is Postgres's own: the partition key's index hangs on the parent's.
-    with pytest.raises(psycopg.errors.DependentObjectsStillExist):
-        dibs_conn.execute("DROP INDEX p_k_id_idx")

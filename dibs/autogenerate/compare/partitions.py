@@ -25,7 +25,6 @@ from dibs.ops import (
     CreateIndex,
     DropColumn,
     DropDefault,
-    DropIndex,
     DropNotNull,
     DropPrimaryKey,
     Op,
@@ -34,7 +33,7 @@ from dibs.ops import (
 )
 from dibs.ops.columns import implied_drops
 from dibs.ops.tables import partition_parent
-from dibs.schema.model import Column, Index, PrimaryKey, Schema, Unique
+from dibs.schema.model import Column, Index, Schema
 
 __all__ = ["check_parent_indexes", "inherit_column_changes"]
 
@@ -250,24 +249,18 @@ def _definition(index: Index) -> Index:
 
 
 def check_parent_indexes(ops: list[Op], old: Schema, new: Schema) -> None:
-    """Refuse index changes on partitioned tables that Postgres would make otherwise.
+    """Refuse a new index on a partitioned table that a partition's own index duplicates.
 
-    A new index on a partitioned table that a partition's own index duplicates:
     Postgres builds such an index by attaching each partition's matching index
     when there is one, so a partition index the target keeps as the
     partition's own would stop being it. (An own index that the target does
     not keep is dropped first: the planner orders it so.)
 
-    A dropped unique index that partitions' keys are attached to: see
-    ``_refuse_dropping_attached_keys``.
-
     Raises:
-        UnsupportedChange: naming both objects.
+        UnsupportedChange: naming both indexes.
     """
     children = _partitions(old, new)
     for op in ops:
-        if isinstance(op, DropIndex) and (op.schema, op.table) in children:
-            _refuse_dropping_attached_keys(op, children, old)
         if not isinstance(op, CreateIndex) or (op.schema, op.table) not in children:
             continue
         wanted = _definition(op.index)
@@ -286,36 +279,3 @@ def check_parent_indexes(ops: list[Op], old: Schema, new: Schema) -> None:
                         hint=f"drop {index.name} (the new index covers {t}), or give the "
                         "two indexes different definitions",
                     )
-
-
-def _refuse_dropping_attached_keys(
-    op: DropIndex, children: dict[TableKey, list[TableKey]], old: Schema
-) -> None:
-    """Refuse dropping a partitioned table's unique index that partitions' keys are attached to.
-
-    Building the index attached each partition's primary key or unique
-    constraint on the same columns; Postgres then refuses to drop the index
-    without ``CASCADE`` (which would drop those keys). pg-schema-diff refuses
-    the same change (``ErrNotImplemented``).
-    """
-    index = op.index
-    columns = tuple(e.column for e in index.elements)
-    if not index.unique or index.where is not None or None in columns:
-        return
-    for s, t in _descendants(children, (op.schema, op.table)):
-        table = old.table(t, s)
-        if table is None:
-            continue
-        keys: list[PrimaryKey | Unique] = [*table.uniques]
-        if table.primary_key is not None:
-            keys.append(table.primary_key)
-        for key in keys:
-            if tuple(key.columns) == columns:
-                raise UnsupportedChange(
-                    f"unique index {index.name} on partitioned table {op.table} has "
-                    f"{t}'s key {key.name} attached: Postgres cannot drop it without "
-                    "dropping that key (CASCADE)",
-                    location=index.location,
-                    hint=f"in a hand-written migration, drop {key.name} and the index, then "
-                    "add the keys the schema declares",
-                )
