@@ -93,12 +93,9 @@ def inherit_column_changes(ops: list[Op], old: Schema, new: Schema) -> list[Op]:
             out.append(key)
         return out
 
-    inherited = [
-        (where, op)
-        for op in ops
-        if isinstance(op, _Inherited) and (where := _column_of(op)) is not None
-    ]
-    changed = {where for where, _ in inherited}
+    changed = {
+        where for op in ops if isinstance(op, _Inherited) and (where := _column_of(op)) is not None
+    }
     # The topmost table of a tree with a change to a column: its changes reach the
     # partitions below, whose own changes to that column are replaced.
     tops = {
@@ -114,11 +111,10 @@ def inherit_column_changes(ops: list[Op], old: Schema, new: Schema) -> list[Op]:
     settled: set[ColumnKey] = set()
     for op in ops:
         where = _column_of(op)
+        if where is not None and where in covered:
+            continue  # replaced by what the partition still needs (_settle)
         if where is None or not isinstance(op, _Inherited):
-            if where is None or where not in covered:
-                out.append(op)
-            continue
-        if where in covered:
+            out.append(op)
             continue
         if where not in tops:
             out.append(op)
@@ -126,8 +122,7 @@ def inherit_column_changes(ops: list[Op], old: Schema, new: Schema) -> list[Op]:
         table = (where[0], where[1])
         reaching = _reaching(op, _descendants(children, table), old, where[2])
         out.append(reaching)
-        if where not in settled:
-            settled.add(where)
+        settled.add(where)
     for where in sorted(settled):
         own = [o for o in out if isinstance(o, _Inherited) and _column_of(o) == where]
         out += _settle((where[0], where[1]), where[2], own, children, old, new)
