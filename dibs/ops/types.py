@@ -135,7 +135,14 @@ class RecreateEnum(Op):
 
     def describe(self) -> str:
         removed = [v for v in self.old.values if v not in self.new.values]
-        what = f"remove {', '.join(map(repr, removed))}" if removed else "reorder values"
+        added = [v for v in self.new.values if v not in self.old.values]
+        kept = [v for v in self.new.values if v in self.old.values]
+        if removed:
+            what = f"remove {', '.join(map(repr, removed))}"
+        elif kept != list(self.old.values):
+            what = "reorder values"
+        else:  # compare/types.py: a value added and used in the same migration
+            what = f"add {', '.join(map(repr, added))} used in the same migration"
         where = f" ({len(self.columns)} column(s) converted)" if self.columns else ""
         return f"recreate enum {_qualified(*self.new.key)}: {what}{where}"
 

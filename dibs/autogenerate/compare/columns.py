@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from dibs.autogenerate.compare.partitions import refuse_key_column_retype
 from dibs.autogenerate.compare.types import check_bounds
 from dibs.autogenerate.hazards import cast_context, classify_type_change, using_cast
 from dibs.ops import (
@@ -120,6 +121,10 @@ def compare_columns(
             replaced.add(col.name)
         elif before != col:
             ops += _alter_column(s, t, before, col, enum_types)
+    if old.partition_by is not None:
+        refuse_key_column_retype(old, replaced, "would be dropped and added again")
+        altered = [op.column for op in ops if isinstance(op, AlterColumnType)]
+        refuse_key_column_retype(old, altered, "changes its type")
     return ops, replaced
 
 

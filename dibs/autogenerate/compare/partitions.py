@@ -14,10 +14,12 @@ or NOT NULL the partition has beyond the parent's.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import replace
 
 from dibs.autogenerate.unsupported import UnsupportedChange
+from dibs.errors import ExpressionError
 from dibs.ops import (
     AddColumn,
     AddPrimaryKey,
@@ -33,9 +35,15 @@ from dibs.ops import (
 )
 from dibs.ops.columns import implied_drops
 from dibs.ops.tables import partition_parent
-from dibs.schema.model import Column, Index, Schema
+from dibs.schema.expressions import referenced_columns
+from dibs.schema.model import Column, Index, Schema, Table
 
-__all__ = ["check_parent_indexes", "inherit_column_changes"]
+__all__ = [
+    "check_parent_indexes",
+    "inherit_column_changes",
+    "partition_key_columns",
+    "refuse_key_column_retype",
+]
 
 TableKey = tuple[str, str]
 ColumnKey = tuple[str, str, str]
@@ -274,3 +282,34 @@ def check_parent_indexes(ops: list[Op], old: Schema, new: Schema) -> None:
                         hint=f"drop {index.name} (the new index covers {t}), or give the "
                         "two indexes different definitions",
                     )
+
+
+def partition_key_columns(table: Table) -> frozenset[str]:
+    """The columns a partitioned table's key reads (``RANGE (a, lower(b))``: a and b).
+
+    Postgres refuses to retype or drop them ("cannot alter column … because it is
+    part of the partition key"). When the key does not parse as an expression list
+    (an operator class after a column), every identifier in it counts: a wider set
+    only makes dibs refuse where Postgres might not have.
+    """
+    spec = table.partition_by
+    if spec is None or "(" not in spec:
+        return frozenset()
+    inner = spec[spec.index("(") + 1 : spec.rindex(")")]
+    try:
+        return frozenset(referenced_columns(inner))
+    except ExpressionError:
+        words = re.findall(r'"(?:[^"]|"")+"|\w+', inner)
+        return frozenset(w[1:-1].replace('""', '"') if w.startswith('"') else w for w in words)
+
+
+def refuse_key_column_retype(table: Table, columns: set[str] | list[str], why: str) -> None:
+    """Raise when ``columns`` (about to be retyped or re-created) hold ``table``'s partition key."""
+    hit = sorted(set(columns) & partition_key_columns(table))
+    if hit:
+        raise UnsupportedChange(
+            f"column {table.schema}.{table.name}.{hit[0]} is part of the table's partition key "
+            f"and {why}: Postgres cannot change the type of a partition key column",
+            hint="re-create the partitioned table and copy its rows in a hand-written "
+            "migration (`dibs generate --empty`)",
+        )

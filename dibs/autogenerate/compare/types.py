@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from dibs.autogenerate.compare.partitions import refuse_key_column_retype
 from dibs.autogenerate.unsupported import UnsupportedChange
 from dibs.ops import (
     AddEnumValue,
@@ -17,7 +18,7 @@ from dibs.ops import (
     RecreateEnum,
     SetComment,
 )
-from dibs.schema.model import DEFAULT_SCHEMA, Domain, EnumType, Schema, Sequence
+from dibs.schema.model import DEFAULT_SCHEMA, Domain, EnumType, Schema, Sequence, Table
 from dibs.schema.types import quote_ident
 
 __all__ = ["check_bounds", "compare_enums", "compare_sequences", "enum_type_name"]
@@ -51,8 +52,20 @@ def _change_values(
 ) -> list[Op]:
     """Add values in place when the old ones keep their order, else rebuild the type."""
     kept = [v for v in new.values if v in old.values]
-    if kept != list(old.values):
-        return [RecreateEnum(old, new, _dependent_columns(old_schema, new_schema, old))]
+    added = [v for v in new.values if v not in old.values]
+    if kept != list(old.values) or _uses_values(old_schema, new_schema, new, added):
+        columns = _dependent_columns(old_schema, new_schema, old)
+        for table in sorted({(c.schema, c.table) for c in columns}):
+            found = old_schema.table(table[1], table[0])
+            if found is not None and found.partition_by is not None:
+                refuse_key_column_retype(
+                    found,
+                    [c.column for c in columns if (c.schema, c.table) == table],
+                    f"its enum type {enum_type_name(new)} would be rebuilt (values removed, "
+                    "reordered, or added and used in the same migration; add a value in "
+                    "one migration and use it in the next)",
+                )
+        return [RecreateEnum(old, new, columns)]
     ops: list[Op] = []
     for pos, value in enumerate(new.values):
         if value in old.values:
@@ -64,6 +77,64 @@ def _change_values(
         else:
             ops.append(AddEnumValue(new.schema, new.name, value))
     return ops
+
+
+def _uses_values(old: Schema, schema: Schema, enum: EnumType, values: list[str]) -> bool:
+    """Whether a new expression of ``schema`` may use one of the enum's ``values``.
+
+    A value added with ``ALTER TYPE … ADD VALUE`` cannot be used before the
+    transaction that added it commits (Postgres: "unsafe use of new value"), so a
+    migration that adds a value and uses it (a default, a check, an index
+    predicate, a partition bound) rebuilds the type instead: values of a type
+    created in the same transaction are usable. The test is deliberately wide
+    (a false positive costs a rebuild, shown as a rewrite hazard; a false negative
+    a failed migration): a string literal equal to the value in an expression that
+    casts to the type, or that belongs to a table with a column of the type, or to
+    a domain over it. An expression the table (or domain) already had in ``old``
+    was written before the value existed, so it is left out.
+    """
+    if not values:
+        return False
+    name = enum_type_name(enum)
+    spellings = (name, f"{name}[]")
+    literals = [f"'{v.replace(chr(39), chr(39) * 2)}'" for v in values]
+
+    def hits(expressions: list[str | None], owner_uses_type: bool, before: set[str]) -> bool:
+        for text in expressions:
+            if text is None or text in before:
+                continue
+            cast = f"::{name}" in text
+            if cast and f"::{name}[]" in text and any(v in text for v in values):
+                return True
+            if (cast or owner_uses_type) and any(lit in text for lit in literals):
+                return True
+        return False
+
+    for table in schema.tables:
+        owner = any(c.type in spellings for c in table.columns)
+        previous = old.table(table.name, table.schema)
+        before = {e for e in _table_expressions(previous) if e} if previous else set()
+        if hits(_table_expressions(table), owner, before):
+            return True
+    for domain in schema.domains:
+        found = [domain.default, *(c.expression for c in domain.checks)]
+        was = next((d for d in old.domains if d.key == domain.key), None)
+        had = [was.default, *(c.expression for c in was.checks)] if was else []
+        if hits(found, domain.type in spellings, {e for e in had if e}):
+            return True
+    return False
+
+
+def _table_expressions(table: Table) -> list[str | None]:
+    found: list[str | None] = [table.partition_bound]
+    for col in table.columns:
+        found += [col.default, col.generated]
+    found += [c.expression for c in table.checks]
+    for index in table.indexes:
+        found += [index.where, *(e.expression for e in index.elements)]
+    for exclusion in table.exclusions:
+        found += [exclusion.where, *(e.expression for e in exclusion.elements)]
+    return found
 
 
 def _dependent_columns(old: Schema, new: Schema, enum: EnumType) -> tuple[EnumColumn, ...]:
