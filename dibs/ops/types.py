@@ -240,3 +240,11 @@ class AlterSequence(Op):
         if self.new.owned_by is not None:
             keys.add(column_key(*self.new.owned_by))
         return frozenset(keys)
+
+    def releases(self) -> frozenset[Key]:
+        """The column that owned the sequence: moved away before it is dropped, or
+        Postgres drops the sequence with it (``OWNED BY`` is a dependency)."""
+        owner = self.old.owned_by
+        if owner is None or owner == self.new.owned_by:
+            return frozenset()
+        return frozenset({column_key(*owner)})

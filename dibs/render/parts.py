@@ -165,7 +165,7 @@ def index_def(schema: str, table: str, index: Index) -> str:
     if index.nulls_not_distinct:
         text += " NULLS NOT DISTINCT"
     if index.storage:
-        text += f" WITH ({storage_clause(index.storage)})"
+        text += f" WITH ({storage_clause(index.storage_as_written())})"
     if index.where:
         text += f" WHERE ({index.where})"
     return text

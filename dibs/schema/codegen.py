@@ -227,7 +227,7 @@ def _index_call(table: Table, ix: Index) -> str:
     if ix.comment is not None:
         args.append(f"comment={_py(ix.comment)}")
     if ix.storage:
-        args.append(f"storage={_py(dict(ix.storage))}")
+        args.append(f"storage={_py(dict(ix.storage_as_written()))}")
     args.append(f"name={_py(ix.name)}")
     return f"dibs.index({', '.join(args)})"
 

@@ -124,7 +124,7 @@ def _index(spec: m.IndexSpec, table: str) -> model.Index:
         nulls_not_distinct=spec.nulls_not_distinct,
         comment=spec.comment,
         location=where,
-        storage=model.storage_parameters(spec.storage),
+        storage=model.storage_parameters(spec.storage, keep_order=True),
     )
 
 

@@ -349,12 +349,27 @@ class Index:
     # Storage parameters (``WITH (fillfactor = 70)``) as sorted (name, text) pairs,
     # the text as Postgres keeps it in ``pg_class.reloptions``.
     storage: tuple[tuple[str, str], ...] = field(default=(), metadata=OMIT_DEFAULT)
+    # The parameters' names in the order they were written, when it is not name
+    # order: Postgres keeps ``reloptions`` as written, so dibs renders them so (the
+    # order never takes part in equality or the fingerprint).
+    storage_order: tuple[str, ...] = field(default=(), compare=False, metadata=OMIT_DEFAULT)
     _key: str | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_key", _key(self.where))
-        object.__setattr__(self, "storage", storage_parameters(self.storage))
+        written = storage_parameters(self.storage, keep_order=True)
+        ordered = tuple(sorted(written))
+        object.__setattr__(self, "storage", ordered)
+        if not self.storage_order and written != ordered:
+            object.__setattr__(self, "storage_order", tuple(name for name, _ in written))
         _no_empty_comment(self)
+
+    def storage_as_written(self) -> tuple[tuple[str, str], ...]:
+        """``storage`` in the order it was written (``storage_order``), for rendering."""
+        if not self.storage_order:
+            return self.storage
+        rank = {name: i for i, name in enumerate(self.storage_order)}
+        return tuple(sorted(self.storage, key=lambda p: rank.get(p[0], len(rank))))
 
 
 # Boolean storage parameters of the built-in index methods: Postgres keeps the
@@ -366,8 +381,11 @@ _FALSE_WORDS = frozenset({"off", "false", "no", "0", "f", "n"})
 
 def storage_parameters(
     items: Iterable[tuple[str, object]] | Mapping[str, object],
+    *,
+    keep_order: bool = False,
 ) -> tuple[tuple[str, str], ...]:
-    """Normalise storage parameters: lower-case names, values as text, sorted by name.
+    """Normalise storage parameters: lower-case names, values as text, sorted by name
+    (or in the order given, with ``keep_order``).
 
     ``True``/``False`` and the boolean words become ``on``/``off``.
     """
@@ -382,7 +400,7 @@ def storage_parameters(
             if key in _BOOLEAN_STORAGE and text.lower() in _TRUE_WORDS | _FALSE_WORDS:
                 text = "on" if text.lower() in _TRUE_WORDS else "off"
         out[key] = text
-    return tuple(sorted(out.items()))
+    return tuple(out.items()) if keep_order else tuple(sorted(out.items()))
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ from typing import Any
 from dibs.ops import AlterIndexStorage, CreateIndex, DropIndex
 from dibs.postgres.introspect import introspect
 from dibs.render.alter import render_plan
-from dibs.schema.canonical import fingerprint, to_json
+from dibs.schema.canonical import fingerprint, from_json, to_json
 from dibs.schema.declare import load_schema
 from dibs.schema.model import Index, IndexElement
 from tests.autogenerate.helpers import changes, col, migrate_for_real, schema, table
@@ -26,10 +26,29 @@ def test_storage_is_normalised() -> None:
     assert _t(deduplicate_items=True) == _t(deduplicate_items="on")
 
 
+def test_storage_keeps_the_written_order(dibs_conn: Any) -> None:
+    """Postgres keeps ``reloptions`` as written; dibs renders them so, but compares sets."""
+    written, reversed_ = (
+        _t(fillfactor=70, deduplicate_items="on"),
+        _t(deduplicate_items="on", fillfactor=70),
+    )
+    index = written.tables[0].indexes[0]
+    assert index.storage == (("deduplicate_items", "on"), ("fillfactor", "70"))
+    assert index.storage_order == ("fillfactor", "deduplicate_items")
+    assert reversed_.tables[0].indexes[0].storage_order == ()  # already name order
+    assert written == reversed_ and fingerprint(written) == fingerprint(reversed_)
+    assert from_json(to_json(written)).tables[0].indexes[0].storage_order == index.storage_order
+    assert changes(written, reversed_) == []
+    migrate_for_real(dibs_conn, schema(), written)
+    row = dibs_conn.execute("SELECT reloptions FROM pg_class WHERE relname = 't_a_idx'").fetchone()
+    assert row[0] == ["fillfactor=70", "deduplicate_items=on"]
+    assert introspect(dibs_conn).tables[0].indexes[0].storage_order == index.storage_order
+
+
 def test_round_trip_and_in_place_change(dibs_conn: Any) -> None:
     plain, packed = _t(), _t(fillfactor=70, deduplicate_items=False)
     created = migrate_for_real(dibs_conn, schema(), packed)
-    assert any("WITH (deduplicate_items = 'off', fillfactor = '70')" in s for s in created), created
+    assert any("WITH (fillfactor = '70', deduplicate_items = 'off')" in s for s in created), created
     ops = changes(packed, _t(fillfactor=90))
     assert [type(op) for op in ops] == [AlterIndexStorage]
     sql = render_plan(ops)

@@ -216,3 +216,34 @@ def test_foreign_key_follows_its_unique_key_into_a_primary_key(dibs_conn: Any) -
 
     statements = migrate_for_real(dibs_conn, build(False), build(True))
     assert any("DROP CONSTRAINT child_email_fkey" in s for s in statements), statements
+
+
+def test_a_sequence_moves_owner_before_its_old_owner_column_is_dropped(dibs_conn: Any) -> None:
+    """``OWNED BY`` is a dependency: dropping the old owner first drops the sequence
+    (pg-schema-diff sequence_cases/025); the move runs first and the sequence keeps
+    its position."""
+    from dibs.postgres.introspect import introspect
+    from dibs.render.alter import render_plan
+    from dibs.render.ddl import render_schema
+    from dibs.schema.model import Sequence
+
+    seq = Sequence("s", start=10, owned_by=("public", "a", "n"))
+    before = schema(table("a", col("n", "bigint"), col("keep")), sequences=[seq])
+    after = schema(
+        table("a", col("keep")),
+        table("b", col("n", "bigint")),
+        sequences=[Sequence("s", start=10, owned_by=("public", "b", "n"))],
+    )
+    with dibs_conn.transaction():
+        for stmt in render_schema(before):
+            dibs_conn.execute(stmt.encode())
+    dibs_conn.execute("SELECT nextval('s'), nextval('s')")
+    statements = render_plan(changes(before, after))
+    owned = [i for i, s in enumerate(statements) if "OWNED BY" in s]
+    dropped = [i for i, s in enumerate(statements) if "DROP COLUMN" in s]
+    assert owned and dropped and owned[0] < dropped[0], statements
+    with dibs_conn.transaction():
+        for stmt in statements:
+            dibs_conn.execute(stmt.encode())
+    assert introspect(dibs_conn).managed() == after.managed()
+    assert dibs_conn.execute("SELECT nextval('s')").fetchone()[0] == 12

@@ -52,6 +52,9 @@ class DiffCase:
     # Upstream expects its own tool to refuse this change (pg-schema-diff's
     # ``expectedPlanErrorIs``, e.g. ``ErrNotImplemented`` for a changed partition key).
     upstream_refuses: str = ""
+    # Upstream expects its own tool to plan nothing: the two sides are equivalent
+    # spellings of one schema (psqldef's ``up: ""`` on a case with a ``current``).
+    upstream_no_change: bool = False
 
 
 def _read(path: Path) -> str:
@@ -158,13 +161,15 @@ def sqldef_cases(root: Path = CORPUS_ROOT) -> Iterator[DiffCase]:
             if not isinstance(spec, dict):
                 continue
             desired = str(spec.get("desired") or "")
+            current = str(spec.get("current") or "")
             yield DiffCase(
                 suite="sqldef",
                 case_id=f"{path.stem}:{name}",
-                before=str(spec.get("current") or ""),
+                before=current,
                 after=desired,
                 roles=_sqldef_roles(spec),
                 renames=rename_answers(desired),
+                upstream_no_change=bool(current) and spec.get("up") == "",
             )
 
 

@@ -5,7 +5,11 @@ their introspected schemas, apply the rendered plan to A in one transaction,
 then compare A with B twice (normalised ``pg_dump --schema-only`` and dibs's
 own introspection). A case whose upstream expects its own tool to refuse
 the change (pg-schema-diff's ``expectedPlanErrorIs``) counts as
-``refused-as-upstream`` when dibs refuses it with a user-facing error.
+``refused-as-upstream`` when dibs refuses it with a user-facing error; a
+case whose upstream expects no migration at all (psqldef's ``up: ""``: the
+two sides spell one schema differently, ``timezone('utc', x)`` against ``x AT
+TIME ZONE 'utc'``) counts as ``unchanged-as-upstream`` when dibs plans nothing
+and the models are equal although the dumps differ in that spelling.
 Slow (minutes), so marked ``slow`` and excluded by
 default; results go to ``$TMPDIR/dibs-external-results.json``. The target,
 every in-scope case converging, is not met yet: this test only asserts that
@@ -47,6 +51,7 @@ RESULTS = Path(os.environ.get("TMPDIR", tempfile.gettempdir())) / "dibs-external
 STATUSES = (
     "converged",
     "refused-as-upstream",
+    "unchanged-as-upstream",
     "diverged",
     "plan-error",
     "apply-error",
@@ -234,11 +239,18 @@ def _apply(url: str, statements: Sequence[str]) -> None:
             raise _Outcome("apply-error", _short(exc)) from exc
 
 
-def _compare(url_a: str, url_b: str, target: Schema) -> None:
+def _compare(url_a: str, url_b: str, target: Schema, *, unchanged_as_upstream: bool) -> None:
     dump_a, dump_b = _dump(url_a), _dump(url_b)
     model_equal = _introspect(url_a).managed() == target.managed()
     if dump_a == dump_b and model_equal:
         return
+    if unchanged_as_upstream and model_equal:
+        raise _Outcome(
+            "unchanged-as-upstream",
+            f"upstream expects no migration and dibs plans none; the dumps differ in "
+            f"spelling: {sorted(set(dump_a) - set(dump_b))[:1]} vs "
+            f"{sorted(set(dump_b) - set(dump_a))[:1]}"[:400],
+        )
     only_a = sorted(set(dump_a) - set(dump_b))
     only_b = sorted(set(dump_b) - set(dump_a))
     dump = "equal"
@@ -268,7 +280,7 @@ def _classify(case: DiffCase, url_a: str, url_b: str) -> CaseResult:
         raise _Outcome("out-of-scope:" + ",".join(kinds), "unmanaged objects or features")
     statements = _migrate(case, a, b)
     _apply(url_a, statements)
-    _compare(url_a, url_b, b)
+    _compare(url_a, url_b, b, unchanged_as_upstream=case.upstream_no_change and not statements)
     return CaseResult(case.suite, case.case_id, "converged", f"{len(statements)} statements")
 
 
@@ -307,12 +319,14 @@ def summarise(results: Sequence[CaseResult]) -> str:
             f"{suite}: total={len(rows)} in-scope(loadable, managed)="
             f"{scoped - counts['unloadable']} converged={counts['converged']}"
             f" refused-as-upstream={counts['refused-as-upstream']}"
+            f" unchanged-as-upstream={counts['unchanged-as-upstream']}"
         )
         lines += [f"    {n:4d}  {s}" for s, n in counts.most_common()]
     failures = Counter(
         f"{r.status}: {r.detail[:120]}"
         for r in results
-        if r.status not in ("converged", "refused-as-upstream", "unloadable")
+        if r.status
+        not in ("converged", "refused-as-upstream", "unchanged-as-upstream", "unloadable")
         and not r.status.startswith("out-of")
     )
     lines.append("most common failure details:")
