@@ -30,6 +30,7 @@ from dibs.errors import DibsError
 from dibs.ops import (
     AddConstraint,
     AddPrimaryKey,
+    AlterIndexStorage,
     CreateExtension,
     CreateIndex,
     CreateTable,
@@ -38,12 +39,17 @@ from dibs.ops import (
     DropExtension,
     DropIndex,
     DropPrimaryKey,
+    DropTable,
     Op,
+    RenameIndex,
+    RenameTable,
+    SetComment,
+    SetConstraintComment,
 )
 from dibs.ops.base import Key, index_key
 from dibs.ops.tables import partition_parent, table_objects
 from dibs.performance import gc_paused
-from dibs.schema.model import Exclusion, Schema, Unique
+from dibs.schema.model import Check, Exclusion, Schema, Unique
 from dibs.schema.types import quote_ident
 
 __all__ = ["PlanError", "UnsafePlan", "plan", "simulate"]
@@ -294,11 +300,64 @@ def _order(ops: Sequence[Op], existing: frozenset[Key], target: Schema) -> list[
     return order
 
 
+# Operations that leave table inheritance alone: indexes, keys and foreign keys
+# are not inherited, comments are the table's own.
+_INHERITANCE_NEUTRAL = (
+    CreateIndex,
+    DropIndex,
+    RenameIndex,
+    AlterIndexStorage,
+    SetComment,
+    SetConstraintComment,
+    AddPrimaryKey,
+    DropPrimaryKey,
+)
+
+
+def _op_table(op: Op) -> str | None:
+    """The table an operation changes, as ``schema.table`` (quoted), if it names one."""
+    if isinstance(op, CreateTable | DropTable | RenameTable):
+        return f"{quote_ident(op.table.schema)}.{quote_ident(op.table.name)}"
+    schema, table = getattr(op, "schema", None), getattr(op, "table", None)
+    if isinstance(schema, str) and isinstance(table, str):
+        return f"{quote_ident(schema)}.{quote_ident(table)}"
+    return None
+
+
+def _inheritance_touched(op: Op) -> str | None:
+    """The table whose inherited shape ``op`` may change (columns, checks, the table)."""
+    if isinstance(op, _INHERITANCE_NEUTRAL):
+        return None
+    constraint = getattr(op, "constraint", None)
+    if constraint is not None and not isinstance(constraint, Check):
+        return None  # unique, foreign key, exclusion: not inherited
+    return _op_table(op)
+
+
 def _check_unmanaged(ops: Sequence[Op], source: Schema) -> None:
     touched: dict[str, Op] = {}
     for op in ops:
         for schema, table in op.rewrites_tables():
             touched.setdefault(f"{quote_ident(schema)}.{quote_ident(table)}", op)
+    inherited: dict[str, Op] = {}
+    for op in ops:
+        if (name := _inheritance_touched(op)) is not None:
+            inherited.setdefault(name, op)
+    for obj in source.unmanaged:
+        if obj.kind != "table inheritance":
+            continue
+        child = f"{quote_ident(obj.schema)}.{quote_ident(obj.name)}"
+        for name in (child, *obj.depends_on):
+            if name in inherited:
+                raise UnsafePlan(
+                    f"table {child} inherits from {', '.join(obj.depends_on)} (INHERITS), "
+                    f"which dibs does not manage, and the plan changes {name} "
+                    f"({inherited[name].describe()}): Postgres would pass the change on "
+                    "along the inheritance, or refuse it",
+                    hint="make this change in a hand-written migration (`dibs generate "
+                    "--empty`); dibs still plans indexes, keys, foreign keys and comments of "
+                    "these tables, and everything else",
+                )
     for obj in source.unmanaged:
         for dep in obj.depends_on:
             if dep in touched:

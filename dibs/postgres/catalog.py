@@ -263,6 +263,9 @@ def _relation_deps(owner: LiteralString) -> LiteralString:
 _TABLE_OF: LiteralString = "ARRAY[ARRAY[tn.nspname::text, tc.relname::text]]"
 
 # Objects dibs reports but does not manage: kind, schema, name, depends_on.
+# ``table inheritance`` (``INHERITS``, not partitioning) is reported per child
+# table, depending on its parents: the model has no inheritance, and a plan that
+# changed such a table's columns or checks would not see Postgres pass them on.
 UNMANAGED: LiteralString = (
     """
 SELECT CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view'
@@ -304,6 +307,15 @@ SELECT 'rule', tn.nspname, r.rulename::text, """
 FROM pg_rewrite r JOIN pg_class tc ON tc.oid = r.ev_class
 JOIN pg_namespace tn ON tn.oid = tc.relnamespace
 WHERE r.rulename <> '_RETURN' AND tn.nspname = ANY(%(schemas)s)
+UNION ALL
+SELECT 'table inheritance', cn.nspname, c.relname::text,
+       ARRAY(SELECT ARRAY[pn.nspname::text, p.relname::text]
+             FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent
+             JOIN pg_namespace pn ON pn.oid = p.relnamespace
+             WHERE i.inhrelid = c.oid ORDER BY i.inhseqno)
+FROM pg_class c JOIN pg_namespace cn ON cn.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND cn.nspname = ANY(%(schemas)s)
+  AND EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = c.oid)
 UNION ALL
 SELECT 'composite type',
        n.nspname, t.typname::text, ARRAY[]::text[]

@@ -170,6 +170,34 @@ def test_unmanaged_difference_fails_unless_ignored(
     assert "item_ids" in ignored.stdout
 
 
+def test_table_inheritance_is_reported_and_its_tables_are_left_alone(
+    tmp_path: Path, run_dibs: Runner, dibs_db_url: str, second_db_url: str
+) -> None:
+    """``INHERITS`` is not in the model: dibs names it, and stops a plan that would
+    change an inherited shape (a column dropped on the parent goes from the child too,
+    which a plan blind to inheritance would not expect), with exit 2."""
+    for url in (dibs_db_url, second_db_url):
+        _execute(
+            url,
+            "CREATE TABLE base (created_at timestamptz, e integer)",
+            "CREATE TABLE child (a1 integer) INHERITS (base)",
+        )
+    _execute(second_db_url, "ALTER TABLE base DROP COLUMN e", "ALTER TABLE child ADD COLUMN e int")
+    args = ("diff", "--from", dibs_db_url, "--to", second_db_url, "--sql")
+    failed = _expect(run_dibs(*args, cwd=tmp_path), 2)
+    assert "public.child inherits from public.base" in failed.stderr, failed.stderr
+    assert "Traceback" not in failed.stderr
+    # Changes that inheritance does not pass on are still planned.
+    _execute(dibs_db_url, "ALTER TABLE base ADD COLUMN e2 int")  # reset: same shape both sides
+    _execute(second_db_url, "ALTER TABLE base ADD COLUMN e2 int", "ALTER TABLE child DROP COLUMN e")
+    _execute(dibs_db_url, "ALTER TABLE base DROP COLUMN e")
+    _execute(second_db_url, "CREATE INDEX child_a1_idx ON child (a1)")
+    planned = _expect(run_dibs(*args, cwd=tmp_path), 1)
+    assert "CREATE INDEX child_a1_idx" in planned.stdout, planned.stdout
+    _execute(dibs_db_url, planned.stdout)
+    _expect(run_dibs("diff", "--from", dibs_db_url, "--to", second_db_url, cwd=tmp_path), 0)
+
+
 def test_database_view_is_not_dropped_in_default_mode(
     tmp_path: Path, run_dibs: Runner, dibs_db_url: str
 ) -> None:
