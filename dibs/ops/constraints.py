@@ -350,10 +350,21 @@ class RenameConstraint(Op):
 
 @dataclass(frozen=True, slots=True)
 class CreateIndex(Op):
+    """Create an index; on a partitioned table, ``partition_indexes`` first.
+
+    ``partition_indexes`` are (schema, partition, name) of the partitions' own
+    copies the target names otherwise than Postgres would, deepest level
+    first: each is built on its partition just before the parent's index, which
+    then attaches it instead of building one under a name of its own choosing.
+    The model keeps attached copies as the parent's index, so they change nothing
+    in the simulation.
+    """
+
     schema: str
     table: str
     index: Index
     existing_table: bool = True
+    partition_indexes: tuple[tuple[str, str, str], ...] = ()
 
     def describe(self) -> str:
         return f"create index {self.index.name} on {self.table}"

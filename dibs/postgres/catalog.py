@@ -19,6 +19,7 @@ from typing import LiteralString
 from psycopg import sql
 
 __all__ = [
+    "ATTACHED_INDEXES",
     "COLLATIONS",
     "COLUMNS",
     "CONSTRAINTS",
@@ -228,6 +229,19 @@ LEFT JOIN pg_description d
   ON d.objoid = i.indexrelid AND d.classoid = 'pg_class'::regclass AND d.objsubid = 0
 WHERE c.relkind IN ('r', 'p') AND n.nspname = ANY(%(schemas)s)
   AND NOT EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = i.indexrelid)
+"""
+
+
+# A partition's indexes attached to its parent's (pg_inherits between indexes):
+# the model keeps them as the parent's index, but records the partition's name.
+ATTACHED_INDEXES: LiteralString = """
+SELECT x.indrelid, pi.relname::text AS parent_index, ii.relname::text AS own_index
+FROM pg_inherits h
+JOIN pg_class ii ON ii.oid = h.inhrelid AND ii.relkind IN ('i', 'I')
+JOIN pg_class pi ON pi.oid = h.inhparent
+JOIN pg_index x ON x.indexrelid = ii.oid
+JOIN pg_namespace n ON n.oid = ii.relnamespace
+WHERE n.nspname = ANY(%(schemas)s)
 """
 
 

@@ -103,6 +103,7 @@ def introspect(
                         ("sequences", catalog.SEQUENCES),
                         ("unmanaged", catalog.UNMANAGED),
                         ("domains", catalog.DOMAINS),
+                        ("attached", catalog.ATTACHED_INDEXES),
                     )
                 }
                 opclasses = {oid: str(name) for oid, name in opclass_rows}
@@ -122,7 +123,7 @@ def introspect(
             ),
             # Built in ``Schema.normalized`` order already (see ``_tables``), so
             # ``normalized`` only checks it, and marks the schema as normal.
-            tables=_tables(columns, constraint_rows, indexes),
+            tables=_tables(columns, constraint_rows, indexes, rows["attached"]),
         ).normalized()
 
 
@@ -504,6 +505,7 @@ def _tables(
     columns: _Columns,
     constraint_rows: list[tuple[Any, ...]],
     indexes: dict[int, _TableIndexes],
+    attached_rows: Sequence[Row] = (),
 ) -> tuple[model.Table, ...]:
     """Attach constraints and indexes to the tables, in ``Schema.normalized`` order.
 
@@ -519,6 +521,19 @@ def _tables(
         _table(head, columns.columns[oid], by_table_con[oid], indexes[oid], columns.names)
         for oid, head in columns.heads.items()
     ]
+    if attached_rows:
+        attached: dict[int, list[tuple[str, str]]] = {}
+        for link in attached_rows:
+            attached.setdefault(link["indrelid"], []).append(
+                (link["parent_index"], link["own_index"])
+            )
+        oids = list(columns.heads)
+        tables = [
+            dataclasses.replace(t, attached_indexes=tuple(sorted(attached[oid])))
+            if oid in attached
+            else t
+            for oid, t in zip(oids, tables, strict=True)
+        ]
     tables.sort(key=lambda t: t.key)
     return tuple(tables)
 

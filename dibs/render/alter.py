@@ -9,6 +9,7 @@ schema-qualified so the session's ``search_path`` never matters.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from dibs import ops
@@ -390,7 +391,11 @@ def _rename_constraint(op: ops.RenameConstraint) -> list[str]:
 
 @renders(ops.CreateIndex)
 def _create_index(op: ops.CreateIndex) -> list[str]:
-    out = [index_def(op.schema, op.table, op.index)]
+    out = [
+        index_def(schema, table, replace(op.index, name=name, comment=None))
+        for schema, table, name in op.partition_indexes
+    ]
+    out.append(index_def(op.schema, op.table, op.index))
     if op.index.comment is not None:
         out.append(_comment("INDEX", qualified(op.schema, op.index.name), op.index.comment))
     return out

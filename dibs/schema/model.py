@@ -423,6 +423,15 @@ class Table:
     partition_by: str | None = None
     partition_of: str | None = None
     partition_bound: str | None = None
+    # A partition's indexes attached to its parent's indexes, as sorted (parent
+    # index, own index) name pairs. The model keeps an attached index as the
+    # parent's; Postgres names the partition's copy itself unless one with that
+    # definition exists when the parent's index is built. Read from live
+    # databases only, so dibs can build the partition's index under the name the
+    # target has; never part of equality (Postgres's own names are no change).
+    attached_indexes: tuple[tuple[str, str], ...] = field(
+        default=(), compare=False, metadata=OMIT_DEFAULT
+    )
     renamed_from: tuple[str, ...] = field(default=(), compare=False)
     label_column: str | None = field(default=None, compare=False)
     location: SourceLocation | None = field(default=None, compare=False)

@@ -41,6 +41,7 @@ from dibs.schema.model import Column, Index, Schema, Table
 __all__ = [
     "check_parent_indexes",
     "inherit_column_changes",
+    "name_partition_indexes",
     "partition_key_columns",
     "refuse_key_column_retype",
 ]
@@ -313,3 +314,52 @@ def refuse_key_column_retype(table: Table, columns: set[str] | list[str], why: s
             hint="re-create the partitioned table and copy its rows in a hand-written "
             "migration (`dibs generate --empty`)",
         )
+
+
+def name_partition_indexes(ops: list[Op], new: Schema) -> list[Op]:
+    """Give a new index on a partitioned table the partitions' copies ``new`` names.
+
+    Postgres builds a partitioned index's copy on every partition under a name of
+    its own choosing, unless the partition already has an index of that definition,
+    which it attaches. Where the target (a live database: ``Table.attached_indexes``)
+    records the copies' names, they are built first, deepest level first, and the
+    parent's index attaches them (``CreateIndex.partition_indexes``).
+    """
+    children: dict[TableKey, list[Table]] = defaultdict(list)
+    for table in new.tables:
+        parent = partition_parent(table)
+        if parent is not None:
+            children[parent].append(table)
+    if not children:
+        return ops
+
+    def copies(key: TableKey, index_name: str) -> list[tuple[str, str, str]]:
+        found: list[tuple[str, str, str]] = []
+        for child in sorted(children.get(key, []), key=lambda t: t.key):
+            own = dict(child.attached_indexes).get(index_name)
+            if own is None:
+                continue  # Postgres names it; nothing recorded to follow
+            if own in _own_index_names(child):
+                continue  # the partition's own key or index, built by its own operation
+            found += copies(child.key, own)  # the deeper level first
+            found.append((child.schema, child.name, own))
+        return found
+
+    out: list[Op] = []
+    for op in ops:
+        if isinstance(op, CreateIndex) and (op.schema, op.table) in children:
+            named = copies((op.schema, op.table), op.index.name)
+            if named:
+                op = replace(op, partition_indexes=tuple(named))
+        out.append(op)
+    return out
+
+
+def _own_index_names(table: Table) -> set[str]:
+    """Names of the indexes ``table`` has in the model: its own indexes and keys."""
+    names = {i.name for i in table.indexes}
+    names |= {u.name for u in table.uniques} | {x.name for x in table.exclusions}
+    if table.primary_key is not None:
+        names.add(table.primary_key.name)
+    return names
+

@@ -7,7 +7,11 @@ from dataclasses import replace
 
 from dibs.autogenerate.compare.columns import compare_columns
 from dibs.autogenerate.compare.constraints import compare_constraints, compare_indexes
-from dibs.autogenerate.compare.partitions import check_parent_indexes, inherit_column_changes
+from dibs.autogenerate.compare.partitions import (
+    check_parent_indexes,
+    inherit_column_changes,
+    name_partition_indexes,
+)
 from dibs.errors import DibsError
 from dibs.ops import (
     AddConstraint,
@@ -40,7 +44,7 @@ def compare_tables(
         if new.table(table.name, table.schema) is None:
             ops += _drop(table)
     check_parent_indexes(ops, old, new)
-    return inherit_column_changes(ops, old, new)
+    return name_partition_indexes(inherit_column_changes(ops, old, new), new)
 
 
 def _create(table: Table, parent: Table | None) -> list[Op]:

@@ -1,0 +1,96 @@
+"""A partition's copy of a partitioned index keeps the name the target gives it.
+
+Postgres names the copy itself (``foobar_1_foo_bar_idx``) unless the partition
+already has an index of that definition when the parent's index is built,
+which it then attaches under its own name. Introspection records the names
+(``Table.attached_indexes``); a plan building the parent's index builds the
+recorded copies first (pg-schema-diff's ``*_with_local_keys`` cases).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import psycopg
+
+from dibs.ops import CreateIndex
+from dibs.postgres.introspect import introspect
+from dibs.render.alter import render_plan
+from dibs.schema.canonical import fingerprint, from_json, to_json
+from tests.autogenerate.helpers import changes
+
+TREE = """
+CREATE TABLE events (day date NOT NULL, kind text, n int) PARTITION BY RANGE (day);
+CREATE TABLE events_2025 PARTITION OF events
+  FOR VALUES FROM ('2025-01-01') TO ('2026-01-01') PARTITION BY LIST (kind);
+CREATE TABLE events_2025_a PARTITION OF events_2025 FOR VALUES IN ('a');
+CREATE TABLE events_2026 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+"""
+# The copies get names Postgres would not choose: built first, then attached.
+NAMED = """
+CREATE INDEX leaf_kind_n ON events_2025_a (kind, n);
+CREATE INDEX mid_kind_n ON ONLY events_2025 (kind, n);
+ALTER INDEX mid_kind_n ATTACH PARTITION leaf_kind_n;
+CREATE INDEX events_2026_custom ON events_2026 (kind, n);
+CREATE INDEX events_kind_n ON events (kind, n);
+"""
+
+
+def _attached(conn: Any) -> set[tuple[str, str]]:
+    rows = conn.execute(
+        "SELECT h.inhparent::regclass::text, h.inhrelid::regclass::text FROM pg_inherits h"
+        " JOIN pg_class c ON c.oid = h.inhrelid WHERE c.relkind IN ('i', 'I')"
+    ).fetchall()
+    return {(str(p), str(c)) for p, c in rows}
+
+
+def test_copies_are_built_under_the_target_names(dibs_conn: Any, dibs_server: Any) -> None:
+    target_url = dibs_server.create_database()
+    try:
+        with psycopg.connect(target_url, autocommit=True) as target:
+            target.execute(TREE + NAMED)
+            wanted = introspect(target)
+            wanted_links = _attached(target)
+        events_2026 = wanted.table("events_2026")
+        assert events_2026 is not None
+        assert events_2026.attached_indexes == (("events_kind_n", "events_2026_custom"),)
+        assert not events_2026.indexes  # the copy stays the parent's index in the model
+        # Recorded names are no change: equality and the fingerprint ignore them.
+        dibs_conn.execute(TREE)
+        dibs_conn.execute("CREATE INDEX events_kind_n ON events (kind, n)")
+        auto = introspect(dibs_conn)
+        assert auto.managed() == wanted.managed()
+        assert fingerprint(auto) == fingerprint(wanted)
+        assert from_json(to_json(wanted)).table("events_2026") == events_2026
+        rebuilt = from_json(to_json(wanted)).table("events_2026")
+        assert rebuilt is not None and rebuilt.attached_indexes == events_2026.attached_indexes
+        dibs_conn.execute("DROP INDEX events_kind_n")
+        # From the tree without the index: the plan builds the named copies first.
+        source = introspect(dibs_conn)
+        ops = changes(source, wanted)
+        (create,) = [op for op in ops if isinstance(op, CreateIndex)]
+        assert create.partition_indexes == (
+            ("public", "events_2025_a", "leaf_kind_n"),
+            ("public", "events_2025", "mid_kind_n"),
+            ("public", "events_2026", "events_2026_custom"),
+        )
+        with dibs_conn.transaction():
+            for stmt in render_plan(ops):
+                dibs_conn.execute(stmt.encode())
+        assert _attached(dibs_conn) == wanted_links
+        assert introspect(dibs_conn).managed() == wanted.managed()
+    finally:
+        dibs_server.drop_database(target_url)
+
+
+def test_declared_targets_leave_the_names_to_postgres(dibs_conn: Any) -> None:
+    dibs_conn.execute(TREE)
+    source = introspect(dibs_conn)
+    dibs_conn.execute("CREATE INDEX events_kind_n ON events (kind, n)")
+    auto = introspect(dibs_conn)
+    # As code declares it: no recorded names.
+    declared = replace(auto, tables=tuple(replace(t, attached_indexes=()) for t in auto.tables))
+    ops = changes(source, declared)
+    (create,) = [op for op in ops if isinstance(op, CreateIndex)]
+    assert create.partition_indexes == ()
