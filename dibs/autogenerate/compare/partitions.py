@@ -362,4 +362,3 @@ def _own_index_names(table: Table) -> set[str]:
     if table.primary_key is not None:
         names.add(table.primary_key.name)
     return names
-
