@@ -411,6 +411,40 @@ class DropIndex(Op):
 
 
 @dataclass(frozen=True, slots=True)
+class AttachIndex(Op):
+    """Attach a partition's own index to its parent's index (``ALTER INDEX … ATTACH PARTITION``).
+
+    A parent index built ``ON ONLY`` stays invalid until every partition has an
+    index attached; a partition index the target has attached is attached, not
+    dropped and built again. When the parent's index backs a primary key or
+    unique constraint (``key``), the partition's index first backs the same kind
+    of constraint (``ADD CONSTRAINT … USING INDEX``), as Postgres requires. In the
+    model the attached index becomes the parent's: it leaves the partition.
+    """
+
+    schema: str
+    table: str
+    index: Index
+    parent_schema: str
+    parent_index: str
+    key: str | None = None  # "PRIMARY KEY" or "UNIQUE" when the parent's index backs one
+
+    def describe(self) -> str:
+        return f"attach index {self.index.name} on {self.table} to {self.parent_index}"
+
+    def apply(self, schema: Schema) -> Schema:
+        table = get_table(schema, (self.schema, self.table))
+        kept = tuple(i for i in table.indexes if i.name != self.index.name)
+        return replace_table(schema, table, replace(table, indexes=kept))
+
+    def drops(self) -> frozenset[Key]:
+        return _index_keys(self.schema, self.table, self.index)
+
+    def requires(self) -> frozenset[Key]:
+        return frozenset({index_key(self.parent_schema, self.parent_index)})
+
+
+@dataclass(frozen=True, slots=True)
 class AlterIndexStorage(Op):
     """Change an index's storage parameters in place (``ALTER INDEX … SET/RESET``).
 

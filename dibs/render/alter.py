@@ -401,6 +401,21 @@ def _create_index(op: ops.CreateIndex) -> list[str]:
     return out
 
 
+@renders(ops.AttachIndex)
+def _attach_index(op: ops.AttachIndex) -> list[str]:
+    out = []
+    if op.key is not None:
+        name = quote_ident(op.index.name)
+        out.append(
+            _alter(op.schema, op.table, f"ADD CONSTRAINT {name} {op.key} USING INDEX {name}")
+        )
+    out.append(
+        f"ALTER INDEX {qualified(op.parent_schema, op.parent_index)}"
+        f" ATTACH PARTITION {qualified(op.schema, op.index.name)}"
+    )
+    return out
+
+
 @renders(ops.DropIndex)
 def _drop_index(op: ops.DropIndex) -> list[str]:
     return [f"DROP INDEX {qualified(op.schema, op.index.name)}"]

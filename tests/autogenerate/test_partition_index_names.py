@@ -14,7 +14,7 @@ from typing import Any
 
 import psycopg
 
-from dibs.ops import CreateIndex
+from dibs.ops import AttachIndex, CreateIndex, DropIndex
 from dibs.postgres.introspect import introspect
 from dibs.render.alter import render_plan
 from dibs.schema.canonical import fingerprint, from_json, to_json
@@ -94,3 +94,83 @@ def test_declared_targets_leave_the_names_to_postgres(dibs_conn: Any) -> None:
     ops = changes(source, declared)
     (create,) = [op for op in ops if isinstance(op, CreateIndex)]
     assert create.partition_indexes == ()
+
+
+def _valid(conn: Any, index: str) -> bool:
+    row = conn.execute(
+        "SELECT indisvalid FROM pg_index WHERE indexrelid = %s::regclass", (index,)
+    ).fetchone()
+    return bool(row[0])
+
+
+ON_ONLY = """
+CREATE TABLE orders (id int NOT NULL, region text NOT NULL) PARTITION BY LIST (region);
+CREATE TABLE orders_eu PARTITION OF orders FOR VALUES IN ('eu');
+CREATE TABLE orders_us PARTITION OF orders FOR VALUES IN ('us');
+ALTER TABLE ONLY orders ADD CONSTRAINT orders_pkey PRIMARY KEY (region, id);
+CREATE INDEX orders_id ON ONLY orders (id);
+CREATE UNIQUE INDEX orders_eu_key ON orders_eu (region, id);
+CREATE UNIQUE INDEX orders_us_key ON orders_us (region, id);
+ALTER TABLE orders_eu ADD CONSTRAINT orders_eu_key PRIMARY KEY USING INDEX orders_eu_key;
+ALTER INDEX orders_pkey ATTACH PARTITION orders_eu_key;
+CREATE INDEX orders_eu_id ON orders_eu (id);
+CREATE INDEX orders_us_id ON orders_us (id);
+"""
+FINISHED = """
+ALTER INDEX orders_id ATTACH PARTITION orders_eu_id;
+ALTER INDEX orders_id ATTACH PARTITION orders_us_id;
+ALTER TABLE orders_us ADD CONSTRAINT orders_us_key PRIMARY KEY USING INDEX orders_us_key;
+ALTER INDEX orders_pkey ATTACH PARTITION orders_us_key;
+"""
+
+
+def test_waiting_parent_indexes_get_the_partitions_own_indexes_attached(
+    dibs_conn: Any, dibs_server: Any
+) -> None:
+    """Parent indexes built ``ON ONLY`` stay invalid until every partition's index is
+    attached; a target that has them attached is reached by attaching (pg-schema-diff
+    partitioned_index_cases 024, 033, 034), not by dropping the partitions' indexes."""
+    target_url = dibs_server.create_database()
+    try:
+        with psycopg.connect(target_url, autocommit=True) as target:
+            target.execute(ON_ONLY + FINISHED)
+            wanted = introspect(target)
+        dibs_conn.execute(ON_ONLY)
+        assert not _valid(dibs_conn, "orders_id") and not _valid(dibs_conn, "orders_pkey")
+        source = introspect(dibs_conn)
+        ops = changes(source, wanted)
+        assert not any(isinstance(op, DropIndex) for op in ops), ops
+        attached = {
+            (op.index.name, op.parent_index, op.key) for op in ops if isinstance(op, AttachIndex)
+        }
+        assert attached == {
+            ("orders_eu_id", "orders_id", None),
+            ("orders_us_id", "orders_id", None),
+            ("orders_us_key", "orders_pkey", "PRIMARY KEY"),
+        }
+        with dibs_conn.transaction():
+            for stmt in render_plan(ops):
+                dibs_conn.execute(stmt.encode())
+        assert _valid(dibs_conn, "orders_id") and _valid(dibs_conn, "orders_pkey")
+        assert introspect(dibs_conn).managed() == wanted.managed()
+        with psycopg.connect(target_url, autocommit=True) as target:
+            assert _attached(dibs_conn) == _attached(target)
+    finally:
+        dibs_server.drop_database(target_url)
+
+
+def test_an_index_of_another_definition_is_not_attached(dibs_conn: Any, dibs_server: Any) -> None:
+    target_url = dibs_server.create_database()
+    try:
+        with psycopg.connect(target_url, autocommit=True) as target:
+            target.execute(ON_ONLY + FINISHED)
+            wanted = introspect(target)
+        # The source's orders_us_id has another definition: it cannot be attached.
+        dibs_conn.execute(
+            ON_ONLY.replace("orders_us_id ON orders_us (id)", "orders_us_id ON orders_us (region)")
+        )
+        ops = changes(introspect(dibs_conn), wanted)
+        assert [op.index.name for op in ops if isinstance(op, DropIndex)] == ["orders_us_id"]
+        assert "orders_us_id" not in {op.index.name for op in ops if isinstance(op, AttachIndex)}
+    finally:
+        dibs_server.drop_database(target_url)

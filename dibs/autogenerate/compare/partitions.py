@@ -24,9 +24,11 @@ from dibs.ops import (
     AddColumn,
     AddPrimaryKey,
     AlterColumnType,
+    AttachIndex,
     CreateIndex,
     DropColumn,
     DropDefault,
+    DropIndex,
     DropNotNull,
     DropPrimaryKey,
     Op,
@@ -36,9 +38,10 @@ from dibs.ops import (
 from dibs.ops.columns import implied_drops
 from dibs.ops.tables import partition_parent
 from dibs.schema.expressions import referenced_columns
-from dibs.schema.model import Column, Index, Schema, Table
+from dibs.schema.model import Column, Index, PrimaryKey, Schema, Table, Unique
 
 __all__ = [
+    "attach_partition_indexes",
     "check_parent_indexes",
     "inherit_column_changes",
     "name_partition_indexes",
@@ -362,3 +365,80 @@ def _own_index_names(table: Table) -> set[str]:
     if table.primary_key is not None:
         names.add(table.primary_key.name)
     return names
+
+
+def attach_partition_indexes(ops: list[Op], old: Schema, new: Schema) -> list[Op]:
+    """Attach a partition's own index where the target has it attached, instead of dropping it.
+
+    The model keeps an attached index as the parent's, so a partition index that
+    the target attaches to an existing parent index (one built ``ON ONLY``, still
+    waiting for it) looks dropped. When the target records the attachment
+    (``attached_indexes``), the source has the index as the partition's own with
+    the parent index's definition, and the parent index exists on both sides,
+    the drop becomes an ``AttachIndex``.
+    """
+    out: list[Op] = []
+    for op in ops:
+        attach = _attachment(op, old, new) if isinstance(op, DropIndex) else None
+        out.append(attach or op)
+    return out
+
+
+def _attachment(op: DropIndex, old: Schema, new: Schema) -> AttachIndex | None:
+    target = new.table(op.table, op.schema)
+    source = old.table(op.table, op.schema)
+    if target is None or source is None:
+        return None
+    parent_key = partition_parent(target)
+    if parent_key is None or parent_key != partition_parent(source):
+        return None
+    wanted = {own: parent for parent, own in target.attached_indexes}
+    parent_index = wanted.get(op.index.name)
+    if parent_index is None or parent_index in dict(source.attached_indexes):
+        return None
+    before, after = old.table(parent_key[1], parent_key[0]), new.table(parent_key[1], parent_key[0])
+    if before is None or after is None:
+        return None
+    index = op.index
+    key: str | None = None
+    plain = [i for i in after.indexes if i.name == parent_index]
+    if plain:
+        if plain[0] not in before.indexes or _definition(plain[0]) != _definition(
+            replace(index, name=plain[0].name)
+        ):
+            return None
+    else:
+        con: PrimaryKey | Unique | None = None
+        if after.primary_key is not None and after.primary_key.name == parent_index:
+            con, key = after.primary_key, "PRIMARY KEY"
+        else:
+            con = next((u for u in after.uniques if u.name == parent_index), None)
+            key = "UNIQUE"
+        if con is None or not _backs(index, con.columns):
+            return None
+        kept = (before.primary_key,) if key == "PRIMARY KEY" else before.uniques
+        if con not in kept:
+            return None
+        if isinstance(con, Unique) and con.nulls_not_distinct != index.nulls_not_distinct:
+            return None
+    return AttachIndex(op.schema, op.table, index, parent_key[0], parent_index, key)
+
+
+def _backs(index: Index, columns: tuple[str, ...]) -> bool:
+    """Whether ``index`` has the shape of a key's index on ``columns``."""
+    plain_keys = all(
+        e.expression is None
+        and not e.descending
+        and not e.nulls_first
+        and e.opclass is None
+        and e.collation is None
+        for e in index.elements
+    )
+    return (
+        index.unique
+        and index.method == "btree"
+        and index.where is None
+        and not index.include
+        and plain_keys
+        and tuple(e.column for e in index.elements) == columns
+    )

@@ -8,6 +8,7 @@ from dataclasses import replace
 from dibs.autogenerate.compare.columns import compare_columns
 from dibs.autogenerate.compare.constraints import compare_constraints, compare_indexes
 from dibs.autogenerate.compare.partitions import (
+    attach_partition_indexes,
     check_parent_indexes,
     inherit_column_changes,
     name_partition_indexes,
@@ -44,6 +45,7 @@ def compare_tables(
         if new.table(table.name, table.schema) is None:
             ops += _drop(table)
     check_parent_indexes(ops, old, new)
+    ops = attach_partition_indexes(ops, old, new)
     return name_partition_indexes(inherit_column_changes(ops, old, new), new)
 
 
