@@ -34,6 +34,7 @@ from dibs.ops import (
     CreateExtension,
     CreateIndex,
     CreateTable,
+    DetachPartition,
     DropColumn,
     DropConstraint,
     DropExtension,
@@ -149,6 +150,7 @@ def _edges(ops: Sequence[Op], existing: frozenset[Key]) -> dict[int, set[int]]:
             for d in droppers.get(key, []):
                 before[d].add(i)
     _extensions_first(ops, before)
+    _detaches_first(ops, before)
     _same_column_in_order(ops, before)
     for i in before:
         before[i].discard(i)
@@ -166,6 +168,15 @@ def _extensions_first(ops: Sequence[Op], before: dict[int, set[int]]) -> None:
         if not any(k[0] == "schema" for k in op.drops()):
             for d in drops:
                 before[d].add(i)
+
+
+def _detaches_first(ops: Sequence[Op], before: dict[int, set[int]]) -> None:
+    """A partition leaves its tree before anything else changes: a column added to the
+    parent must not reach it, and what follows is planned from the detached table."""
+    detaches = [i for i, op in enumerate(ops) if isinstance(op, DetachPartition) and not before[i]]
+    for i, op in enumerate(ops):
+        if not isinstance(op, DetachPartition):
+            before[i].update(detaches)
 
 
 def _same_column_in_order(ops: Sequence[Op], before: dict[int, set[int]]) -> None:

@@ -34,7 +34,7 @@ from dibs.ops.constraints import (
 )
 from dibs.ops.domains import AlterDomain, CreateDomain, DropDomain
 from dibs.ops.namespace import CreateExtension, CreateSchema, DropExtension, DropSchema
-from dibs.ops.tables import CreateTable, DropTable, RenameTable, SetComment
+from dibs.ops.tables import CreateTable, DetachPartition, DropTable, RenameTable, SetComment
 from dibs.ops.types import (
     AddEnumValue,
     AlterSequence,
@@ -67,6 +67,7 @@ __all__ = [
     "CreateSchema",
     "CreateSequence",
     "CreateTable",
+    "DetachPartition",
     "DropColumn",
     "DropConstraint",
     "DropDefault",

@@ -34,6 +34,7 @@ from dibs.schema.model import (
 
 __all__ = [
     "CreateTable",
+    "DetachPartition",
     "DropTable",
     "RenameTable",
     "SetComment",
@@ -144,6 +145,33 @@ class DropTable(Op):
 
     def rewrites_tables(self) -> frozenset[tuple[str, str]]:
         return frozenset({self.table.key})
+
+
+@dataclass(frozen=True, slots=True)
+class DetachPartition(Op):
+    """Detach a partition from its parent; it stays, as a table of its own.
+
+    Postgres turns what the partition had from its parent into its own: the
+    copies of the parent's indexes and keys (under the partition's names, which
+    the source records in ``attached_indexes``), the parent's checks and foreign
+    keys (under their names). ``detached`` is the table as that leaves it; the
+    rest of the change to the target is planned from there. The planner runs
+    every detach first, so no change to the parent reaches the leaving partition.
+    Rows stay in the table but leave the parent's queries.
+    """
+
+    table: Table
+    detached: Table
+    parent: tuple[str, str]
+
+    def describe(self) -> str:
+        return f"detach partition {self.table.qualified_name} from {self.parent[1]}"
+
+    def apply(self, schema: Schema) -> Schema:
+        return replace_table(schema, self.table, self.detached)
+
+    def requires(self) -> frozenset[Key]:
+        return frozenset({table_key(*self.parent), table_key(*self.table.key)})
 
 
 @dataclass(frozen=True, slots=True)

@@ -401,6 +401,12 @@ def _create_index(op: ops.CreateIndex) -> list[str]:
     return out
 
 
+@renders(ops.DetachPartition)
+def _detach_partition(op: ops.DetachPartition) -> list[str]:
+    partition = qualified(op.table.schema, op.table.name)
+    return [f"ALTER TABLE {qualified(*op.parent)} DETACH PARTITION {partition}"]
+
+
 @renders(ops.AttachIndex)
 def _attach_index(op: ops.AttachIndex) -> list[str]:
     out = []

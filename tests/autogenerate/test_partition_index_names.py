@@ -13,8 +13,10 @@ from dataclasses import replace
 from typing import Any
 
 import psycopg
+import pytest
 
-from dibs.ops import AttachIndex, CreateIndex, DropIndex
+from dibs.errors import DibsError
+from dibs.ops import AttachIndex, CreateIndex, DetachPartition, DropIndex
 from dibs.postgres.introspect import introspect
 from dibs.render.alter import render_plan
 from dibs.schema.canonical import fingerprint, from_json, to_json
@@ -172,5 +174,74 @@ def test_an_index_of_another_definition_is_not_attached(dibs_conn: Any, dibs_ser
         ops = changes(introspect(dibs_conn), wanted)
         assert [op.index.name for op in ops if isinstance(op, DropIndex)] == ["orders_us_id"]
         assert "orders_us_id" not in {op.index.name for op in ops if isinstance(op, AttachIndex)}
+    finally:
+        dibs_server.drop_database(target_url)
+
+
+DETACHABLE = """
+CREATE TABLE ref (id int PRIMARY KEY);
+CREATE TABLE m (
+  id int, r int REFERENCES ref, day date NOT NULL DEFAULT now(), CHECK (id > 0),
+  PRIMARY KEY (id, day), UNIQUE (r, day)
+) PARTITION BY RANGE (day);
+CREATE INDEX m_r_idx ON m (r);
+CREATE TABLE m_2020 PARTITION OF m FOR VALUES FROM ('2020-01-01') TO ('2021-01-01');
+CREATE TABLE m_2021 PARTITION OF m FOR VALUES FROM ('2021-01-01') TO ('2022-01-01');
+"""
+
+
+def test_a_partition_leaving_its_tree_is_detached(dibs_conn: Any, dibs_server: Any) -> None:
+    """The copies of the parent's indexes and keys stay under the partition's names, the
+    parent's checks and foreign keys under theirs; a column the parent gains meanwhile
+    does not reach the detached table; its rows stay (migra's ``partitioning``)."""
+    target_url = dibs_server.create_database()
+    try:
+        with psycopg.connect(target_url, autocommit=True) as target:
+            target.execute(DETACHABLE)
+            target.execute("ALTER TABLE m DETACH PARTITION m_2020")
+            target.execute("ALTER TABLE m ADD COLUMN note text")
+            target.execute("CREATE INDEX m_2020_day_idx ON m_2020 (day)")
+            wanted = introspect(target)
+        dibs_conn.execute(DETACHABLE)
+        dibs_conn.execute("INSERT INTO ref VALUES (1); INSERT INTO m VALUES (1, 1, '2020-05-01')")
+        source = introspect(dibs_conn)
+        ops = changes(source, wanted)
+        assert isinstance(ops[0], DetachPartition), ops
+        detached = ops[0].detached
+        assert detached.primary_key is not None and detached.primary_key.name == "m_2020_pkey"
+        assert {i.name for i in detached.indexes} == {"m_2020_r_idx"}
+        assert {c.name for c in detached.checks} == {"m_id_check"}
+        with dibs_conn.transaction():
+            for stmt in render_plan(ops):
+                dibs_conn.execute(stmt.encode())
+        assert introspect(dibs_conn).managed() == wanted.managed()
+        assert dibs_conn.execute("SELECT count(*) FROM m_2020").fetchone()[0] == 1
+        assert dibs_conn.execute("SELECT count(*) FROM m").fetchone()[0] == 0
+        note = (
+            "SELECT count(*) FROM pg_attribute"
+            " WHERE attrelid = 'm_2020'::regclass AND attname = 'note'"
+        )
+        assert dibs_conn.execute(note).fetchone()[0] == 0
+    finally:
+        dibs_server.drop_database(target_url)
+
+
+def test_detaching_needs_the_recorded_names(dibs_conn: Any, dibs_server: Any) -> None:
+    """From a schema without the partition's copy names (code), dibs cannot tell what
+    the detached table's indexes will be called, and refuses with what to do."""
+    target_url = dibs_server.create_database()
+    try:
+        with psycopg.connect(target_url, autocommit=True) as target:
+            target.execute(DETACHABLE)
+            target.execute("ALTER TABLE m DETACH PARTITION m_2020")
+            wanted = introspect(target)
+        dibs_conn.execute(DETACHABLE)
+        source = introspect(dibs_conn)
+        declared = replace(
+            source, tables=tuple(replace(t, attached_indexes=()) for t in source.tables)
+        )
+        with pytest.raises(DibsError, match="changes its partitioning") as caught:
+            changes(declared, wanted)
+        assert "live database" in (caught.value.hint or "")
     finally:
         dibs_server.drop_database(target_url)

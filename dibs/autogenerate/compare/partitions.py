@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import replace
+from typing import Any
 
 from dibs.autogenerate.unsupported import UnsupportedChange
 from dibs.errors import ExpressionError
@@ -38,11 +39,12 @@ from dibs.ops import (
 from dibs.ops.columns import implied_drops
 from dibs.ops.tables import partition_parent
 from dibs.schema.expressions import referenced_columns
-from dibs.schema.model import Column, Index, PrimaryKey, Schema, Table, Unique
+from dibs.schema.model import Column, Exclusion, Index, PrimaryKey, Schema, Table, Unique
 
 __all__ = [
     "attach_partition_indexes",
     "check_parent_indexes",
+    "detached_partition",
     "inherit_column_changes",
     "name_partition_indexes",
     "partition_key_columns",
@@ -442,3 +444,48 @@ def _backs(index: Index, columns: tuple[str, ...]) -> bool:
         and plain_keys
         and tuple(e.column for e in index.elements) == columns
     )
+
+
+def detached_partition(table: Table, parent: Table) -> Table | None:
+    """``table`` as ``ALTER TABLE parent DETACH PARTITION table`` leaves it, if the names are known.
+
+    The copies of the parent's indexes and keys become the table's own under the
+    names the source recorded (``attached_indexes``); without a recorded name
+    (a schema from code, not from a live database) there is no telling, and
+    ``None`` says so. The parent's checks (but ``NO INHERIT`` ones) and foreign
+    keys become the table's own under their names. Copies carry no comments.
+    """
+    own = dict(table.attached_indexes)
+    copied: list[Unique | Exclusion | Index] = [
+        *parent.uniques,
+        *parent.exclusions,
+        *parent.indexes,
+    ]
+    if parent.primary_key is not None and parent.primary_key.name not in own:
+        return None
+    if any(x.name not in own for x in copied):
+        return None
+    primary_key = table.primary_key
+    if parent.primary_key is not None:
+        primary_key = replace(parent.primary_key, name=own[parent.primary_key.name], comment=None)
+    uniques = [replace(u, name=own[u.name], comment=None) for u in parent.uniques]
+    exclusions = [replace(x, name=own[x.name], comment=None) for x in parent.exclusions]
+    indexes = [replace(i, name=own[i.name], comment=None) for i in parent.indexes]
+    checks = [replace(c, comment=None) for c in parent.checks if not c.no_inherit]
+    foreign_keys = [replace(f, comment=None) for f in parent.foreign_keys]
+    return replace(
+        table,
+        partition_of=None,
+        partition_bound=None,
+        attached_indexes=(),
+        primary_key=primary_key,
+        uniques=_named(table.uniques, uniques),
+        exclusions=_named(table.exclusions, exclusions),
+        indexes=_named(table.indexes, indexes),
+        checks=_named(table.checks, checks),
+        foreign_keys=_named(table.foreign_keys, foreign_keys),
+    )
+
+
+def _named(mine: tuple[Any, ...], inherited: list[Any]) -> tuple[Any, ...]:
+    return tuple(sorted((*mine, *inherited), key=lambda c: c.name))

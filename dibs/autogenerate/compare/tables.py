@@ -10,6 +10,7 @@ from dibs.autogenerate.compare.constraints import compare_constraints, compare_i
 from dibs.autogenerate.compare.partitions import (
     attach_partition_indexes,
     check_parent_indexes,
+    detached_partition,
     inherit_column_changes,
     name_partition_indexes,
 )
@@ -18,6 +19,7 @@ from dibs.ops import (
     AddConstraint,
     CreateIndex,
     CreateTable,
+    DetachPartition,
     DropConstraint,
     DropTable,
     Op,
@@ -40,6 +42,10 @@ def compare_tables(
             parent = partition_parent(table)
             ops += _create(table, new.table(parent[1], parent[0]) if parent else None)
         elif before != table:
+            detach = _detach(old, before, table)
+            if detach is not None:
+                ops.append(detach)
+                before = detach.detached
             ops += _alter(before, table, enum_types, domains)
     for table in old.tables:
         if new.table(table.name, table.schema) is None:
@@ -47,6 +53,18 @@ def compare_tables(
     check_parent_indexes(ops, old, new)
     ops = attach_partition_indexes(ops, old, new)
     return name_partition_indexes(inherit_column_changes(ops, old, new), new)
+
+
+def _detach(old: Schema, before: Table, after: Table) -> DetachPartition | None:
+    """A partition leaving its tree (and staying a table): detached, when dibs can tell how."""
+    parent_key = partition_parent(before)
+    if parent_key is None or after.partition_of is not None:
+        return None
+    parent = old.table(parent_key[1], parent_key[0])
+    detached = detached_partition(before, parent) if parent is not None else None
+    if detached is None:
+        return None
+    return DetachPartition(before, detached, parent_key)
 
 
 def _create(table: Table, parent: Table | None) -> list[Op]:
@@ -88,7 +106,9 @@ def _alter(
                 f"{getattr(old, field)!r} -> {getattr(new, field)!r}",
                 location=new.location,
                 hint="Postgres cannot alter partitioning in place; create a new table, "
-                "copy the rows, and rename it in a hand-written migration",
+                "copy the rows, and rename it in a hand-written migration (a partition "
+                "that leaves its tree is detached when the source is a live database, "
+                "which names the copies of the parent's indexes)",
             )
     ops, replaced = compare_columns(old, new, enum_types, domains)
     ops += compare_constraints(old, new, replaced)
