@@ -245,3 +245,31 @@ def test_detaching_needs_the_recorded_names(dibs_conn: Any, dibs_server: Any) ->
         assert "live database" in (caught.value.hint or "")
     finally:
         dibs_server.drop_database(target_url)
+
+
+def test_a_parent_index_whose_copy_backs_a_partition_key_is_not_dropped(
+    dibs_conn: Any, dibs_server: Any
+) -> None:
+    """pg-schema-diff partitioned_index_cases 028-030: neither the parent's index nor
+    the partition's key can be dropped first; dibs refuses at diff time, not at apply."""
+    tree = """
+    CREATE TABLE f (id int NOT NULL, foo text NOT NULL) PARTITION BY LIST (foo);
+    CREATE TABLE f_1 PARTITION OF f FOR VALUES IN ('a');
+    """
+    target_url = dibs_server.create_database()
+    try:
+        with psycopg.connect(target_url, autocommit=True) as target:
+            target.execute(tree + "ALTER TABLE f ADD CONSTRAINT f_pkey PRIMARY KEY (foo, id);")
+            wanted = introspect(target)
+        dibs_conn.execute(tree + "CREATE UNIQUE INDEX f_pkey ON f (foo, id);")
+        dibs_conn.execute(
+            "ALTER TABLE f_1 ADD CONSTRAINT f_1_pkey PRIMARY KEY USING INDEX f_1_foo_id_idx"
+        )
+        source = introspect(dibs_conn)
+        with pytest.raises(DibsError, match=r"f_pkey on f cannot be dropped: the key f_1_pkey"):
+            changes(source, wanted)
+        for stmt in ("DROP INDEX f_pkey", "ALTER TABLE f_1 DROP CONSTRAINT f_1_pkey"):
+            with pytest.raises(psycopg.errors.DependentObjectsStillExist), dibs_conn.transaction():
+                dibs_conn.execute(stmt)
+    finally:
+        dibs_server.drop_database(target_url)

@@ -43,6 +43,7 @@ from dibs.schema.model import Column, Exclusion, Index, PrimaryKey, Schema, Tabl
 
 __all__ = [
     "attach_partition_indexes",
+    "check_key_backing_drops",
     "check_parent_indexes",
     "detached_partition",
     "inherit_column_changes",
@@ -489,3 +490,34 @@ def detached_partition(table: Table, parent: Table) -> Table | None:
 
 def _named(mine: tuple[Any, ...], inherited: list[Any]) -> tuple[Any, ...]:
     return tuple(sorted((*mine, *inherited), key=lambda c: c.name))
+
+
+def check_key_backing_drops(ops: list[Op], old: Schema) -> None:
+    """Refuse dropping a partitioned table's index whose copy backs a partition's own key.
+
+    When a partition's primary key or unique constraint uses the index attached to
+    the parent's plain index, neither can go first: Postgres refuses to drop the
+    parent's index ("other objects depend on it") and to drop the partition's
+    key (its index belongs to the parent's). Only ``DROP INDEX … CASCADE`` does
+    it, which dibs never plans by itself (pg-schema-diff refuses these too).
+    """
+    for op in ops:
+        if not isinstance(op, DropIndex):
+            continue
+        for child in old.tables:
+            if partition_parent(child) != (op.schema, op.table):
+                continue
+            own = dict(child.attached_indexes).get(op.index.name)
+            keys = {u.name for u in child.uniques} | {x.name for x in child.exclusions}
+            if child.primary_key is not None:
+                keys.add(child.primary_key.name)
+            if own is not None and own in keys:
+                raise UnsupportedChange(
+                    f"index {op.index.name} on {op.table} cannot be dropped: the key "
+                    f"{own} of partition {child.qualified_name} uses its copy, and Postgres "
+                    "can drop neither the index nor the key first",
+                    hint="write the change by hand (`dibs generate --empty`): drop the "
+                    f"index with CASCADE (it takes {own} with it) after checking what "
+                    "else depends on them, then add the new key",
+                )
+

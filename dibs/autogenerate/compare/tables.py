@@ -9,6 +9,7 @@ from dibs.autogenerate.compare.columns import compare_columns
 from dibs.autogenerate.compare.constraints import compare_constraints, compare_indexes
 from dibs.autogenerate.compare.partitions import (
     attach_partition_indexes,
+    check_key_backing_drops,
     check_parent_indexes,
     detached_partition,
     inherit_column_changes,
@@ -51,6 +52,7 @@ def compare_tables(
         if new.table(table.name, table.schema) is None:
             ops += _drop(table)
     check_parent_indexes(ops, old, new)
+    check_key_backing_drops(ops, old)
     ops = attach_partition_indexes(ops, old, new)
     return name_partition_indexes(inherit_column_changes(ops, old, new), new)
 
