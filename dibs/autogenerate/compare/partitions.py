@@ -520,4 +520,3 @@ def check_key_backing_drops(ops: list[Op], old: Schema) -> None:
                     f"index with CASCADE (it takes {own} with it) after checking what "
                     "else depends on them, then add the new key",
                 )
-
