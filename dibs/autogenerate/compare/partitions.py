@@ -501,12 +501,15 @@ def check_key_backing_drops(ops: list[Op], old: Schema) -> None:
     key (its index belongs to the parent's). Only ``DROP INDEX … CASCADE`` does
     it, which dibs never plans by itself (pg-schema-diff refuses these too).
     """
-    for op in ops:
-        if not isinstance(op, DropIndex):
-            continue
-        for child in old.tables:
-            if partition_parent(child) != (op.schema, op.table):
-                continue
+    drops = [op for op in ops if isinstance(op, DropIndex)]
+    if not drops:
+        return
+    children: dict[TableKey, list[Table]] = defaultdict(list)
+    for table in old.tables:
+        if table.attached_indexes and (parent := partition_parent(table)) is not None:
+            children[parent].append(table)
+    for op in drops:
+        for child in children.get((op.schema, op.table), []):
             own = dict(child.attached_indexes).get(op.index.name)
             keys = {u.name for u in child.uniques} | {x.name for x in child.exclusions}
             if child.primary_key is not None:
