@@ -277,7 +277,11 @@ def _relation_deps(owner: LiteralString) -> LiteralString:
 _TABLE_OF: LiteralString = "ARRAY[ARRAY[tn.nspname::text, tc.relname::text]]"
 
 # Objects dibs reports but does not manage: kind, schema, name, depends_on.
-# ``table inheritance`` (``INHERITS``, not partitioning) is reported per child
+# ``row level security`` (enabled or forced on a table; policies are reported on their
+# own) and ``replica identity`` (anything but DEFAULT) are table settings outside the
+# model: reported, named with the setting, so that ``dibs diff`` names a difference in
+# them instead of calling the tables equal; they depend on nothing, so they never stop
+# a plan. ``table inheritance`` (``INHERITS``, not partitioning) is reported per child
 # table, depending on its parents: the model has no inheritance, and a plan that
 # changed such a table's columns or checks would not see Postgres pass them on.
 UNMANAGED: LiteralString = (
@@ -321,6 +325,24 @@ SELECT 'rule', tn.nspname, r.rulename::text, """
 FROM pg_rewrite r JOIN pg_class tc ON tc.oid = r.ev_class
 JOIN pg_namespace tn ON tn.oid = tc.relnamespace
 WHERE r.rulename <> '_RETURN' AND tn.nspname = ANY(%(schemas)s)
+UNION ALL
+SELECT 'row level security', n.nspname,
+       c.relname::text || CASE WHEN c.relforcerowsecurity THEN ' (forced)' ELSE '' END,
+       ARRAY[]::text[]
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p') AND (c.relrowsecurity OR c.relforcerowsecurity)
+  AND n.nspname = ANY(%(schemas)s)
+UNION ALL
+SELECT 'replica identity', n.nspname,
+       c.relname::text || ' (' || CASE c.relreplident WHEN 'f' THEN 'full'
+         WHEN 'n' THEN 'nothing'
+         ELSE 'using index ' || coalesce((SELECT i.relname FROM pg_index x
+                                          JOIN pg_class i ON i.oid = x.indexrelid
+                                          WHERE x.indrelid = c.oid AND x.indisreplident),
+                                         '?') END || ')',
+       ARRAY[]::text[]
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p') AND c.relreplident <> 'd' AND n.nspname = ANY(%(schemas)s)
 UNION ALL
 SELECT 'table inheritance', cn.nspname, c.relname::text,
        ARRAY(SELECT ARRAY[pn.nspname::text, p.relname::text]

@@ -198,6 +198,25 @@ def test_table_inheritance_is_reported_and_its_tables_are_left_alone(
     _expect(run_dibs("diff", "--from", dibs_db_url, "--to", second_db_url, cwd=tmp_path), 0)
 
 
+def test_table_settings_outside_the_model_are_named_not_ignored(
+    tmp_path: Path, run_dibs: Runner, dibs_db_url: str, second_db_url: str
+) -> None:
+    """Row level security and replica identity are not in the model; two databases that
+    differ only in them are not called equal (they were, silently, before)."""
+    for url in (dibs_db_url, second_db_url):
+        _execute(url, "CREATE TABLE items (id bigint PRIMARY KEY)")
+    args = ("diff", "--from", dibs_db_url, "--to", second_db_url)
+    _expect(run_dibs(*args, cwd=tmp_path), 0)
+    _execute(second_db_url, "ALTER TABLE items REPLICA IDENTITY FULL")
+    failed = _expect(run_dibs(*args, cwd=tmp_path), 2)
+    assert "replica identity" in failed.stderr and "items (full)" in failed.stderr
+    _execute(dibs_db_url, "ALTER TABLE items REPLICA IDENTITY FULL")
+    _execute(second_db_url, "ALTER TABLE items ENABLE ROW LEVEL SECURITY")
+    failed = _expect(run_dibs(*args, cwd=tmp_path), 2)
+    assert "row level security" in failed.stderr and "items" in failed.stderr
+    assert run_dibs(*args, "--ignore-unmanaged", cwd=tmp_path).code == 0
+
+
 def test_database_view_is_not_dropped_in_default_mode(
     tmp_path: Path, run_dibs: Runner, dibs_db_url: str
 ) -> None:
