@@ -278,7 +278,8 @@ _TABLE_OF: LiteralString = "ARRAY[ARRAY[tn.nspname::text, tc.relname::text]]"
 
 # Objects dibs reports but does not manage: kind, schema, name, depends_on.
 # ``row level security`` (enabled or forced on a table; policies are reported on their
-# own) and ``replica identity`` (anything but DEFAULT) are table settings outside the
+# own), ``replica identity`` (anything but DEFAULT), ``unlogged table`` and ``table
+# storage parameters`` (``WITH (fillfactor = 70)`` on a table) are table settings outside the
 # model: reported, named with the setting, so that ``dibs diff`` names a difference in
 # them instead of calling the tables equal; they depend on nothing, so they never stop
 # a plan. ``table inheritance`` (``INHERITS``, not partitioning) is reported per child
@@ -343,6 +344,15 @@ SELECT 'replica identity', n.nspname,
        ARRAY[]::text[]
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('r', 'p') AND c.relreplident <> 'd' AND n.nspname = ANY(%(schemas)s)
+UNION ALL
+SELECT 'unlogged table', n.nspname, c.relname::text, ARRAY[]::text[]
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p') AND c.relpersistence = 'u' AND n.nspname = ANY(%(schemas)s)
+UNION ALL
+SELECT 'table storage parameters', n.nspname,
+       c.relname::text || ' (' || array_to_string(c.reloptions, ', ') || ')', ARRAY[]::text[]
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p') AND c.reloptions IS NOT NULL AND n.nspname = ANY(%(schemas)s)
 UNION ALL
 SELECT 'table inheritance', cn.nspname, c.relname::text,
        ARRAY(SELECT ARRAY[pn.nspname::text, p.relname::text]

@@ -215,6 +215,12 @@ def test_table_settings_outside_the_model_are_named_not_ignored(
     failed = _expect(run_dibs(*args, cwd=tmp_path), 2)
     assert "row level security" in failed.stderr and "items" in failed.stderr
     assert run_dibs(*args, "--ignore-unmanaged", cwd=tmp_path).code == 0
+    _execute(dibs_db_url, "ALTER TABLE items ENABLE ROW LEVEL SECURITY")
+    _execute(
+        second_db_url, "ALTER TABLE items SET UNLOGGED", "ALTER TABLE items SET (fillfactor = 70)"
+    )
+    failed = _expect(run_dibs(*args, cwd=tmp_path), 2)
+    assert "unlogged table" in failed.stderr and "items (fillfactor=70)" in failed.stderr
 
 
 def test_database_view_is_not_dropped_in_default_mode(

@@ -131,6 +131,24 @@ _FEATURES_OUTSIDE_THE_MODEL = (
 )
 
 
+# Table settings dibs reports as unmanaged (row level security, replica identity…): a
+# case is out of scope for them only when the two sides differ in them, as for the
+# features above; other unmanaged objects (views, functions…) put it out of scope as
+# soon as either side has one.
+_SETTING_KINDS = frozenset(
+    {"row level security", "replica identity", "unlogged table", "table storage parameters"}
+)
+
+
+def unmanaged_kinds(a: Schema, b: Schema) -> set[str]:
+    """The kinds of unmanaged objects that put a case out of scope."""
+    kinds = {u.kind for u in (*a.unmanaged, *b.unmanaged) if u.kind not in _SETTING_KINDS}
+    for kind in _SETTING_KINDS:
+        if {u for u in a.unmanaged if u.kind == kind} != {u for u in b.unmanaged if u.kind == kind}:
+            kinds.add(kind)
+    return kinds
+
+
 def _features_outside_the_model(url_a: str, url_b: str) -> set[str]:
     """Name the features of ``_FEATURES_OUTSIDE_THE_MODEL`` the two databases differ in."""
     found: list[dict[str, set[tuple[Any, ...]]]] = []
@@ -273,9 +291,7 @@ def _classify(case: DiffCase, url_a: str, url_b: str) -> CaseResult:
         raise _Outcome(f"out-of-scope:{type(exc).__name__}", _short(exc)) from exc
     except Exception as exc:  # a bug in introspection, not in the runner
         raise _Outcome("introspect-error", _short(exc)) from exc
-    kinds = sorted(
-        {u.kind for u in (*a.unmanaged, *b.unmanaged)} | _features_outside_the_model(url_a, url_b)
-    )
+    kinds = sorted(unmanaged_kinds(a, b) | _features_outside_the_model(url_a, url_b))
     if kinds:
         raise _Outcome("out-of-scope:" + ",".join(kinds), "unmanaged objects or features")
     statements = _migrate(case, a, b)

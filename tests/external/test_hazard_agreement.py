@@ -35,7 +35,13 @@ from dibs.ops import Hazard
 from dibs.planner import plan
 from dibs.testing import TestServer
 from tests.external.suites import CORPUS_ROOT, DiffCase, pg_schema_diff_cases
-from tests.external.test_diff_suites import _ensure_roles, _introspect, _load, _short
+from tests.external.test_diff_suites import (
+    _ensure_roles,
+    _introspect,
+    _load,
+    _short,
+    unmanaged_kinds,
+)
 
 TARGET = 0.90  # issue 3's acceptance point, not met yet: see the xfail test below
 FLOOR = 0.55  # measured 72/124 = 58.1 % on 2026-11-25, rounded down: a regression guard
@@ -123,7 +129,7 @@ def compare_case(server: TestServer, case: DiffCase, types: Sequence[str]) -> Co
             a, b = _introspect(url_a), _introspect(url_b)
         except DibsError as exc:
             return Comparison(case.case_id, "out-of-scope:introspection", detail=_short(exc))
-        kinds = sorted({u.kind for u in (*a.unmanaged, *b.unmanaged)})
+        kinds = sorted(unmanaged_kinds(a, b))
         if kinds:
             return Comparison(case.case_id, "out-of-scope:unmanaged", detail=",".join(kinds))
         try:
