@@ -384,6 +384,13 @@ class CreateIndex(Op):
         return frozenset(_own_columns(self.schema, self.table, index_columns(self.index)))
 
 
+def _without_index(schema: Schema, s: str, t: str, name: str) -> Schema:
+    """``schema`` with table ``s.t``'s index ``name`` gone from the model."""
+    table = get_table(schema, (s, t))
+    kept = tuple(i for i in table.indexes if i.name != name)
+    return replace_table(schema, table, replace(table, indexes=kept))
+
+
 @dataclass(frozen=True, slots=True)
 class DropIndex(Op):
     schema: str
@@ -399,9 +406,7 @@ class DropIndex(Op):
         return (Hazard.INDEX_DROPPED,)
 
     def apply(self, schema: Schema) -> Schema:
-        table = get_table(schema, (self.schema, self.table))
-        kept = tuple(i for i in table.indexes if i.name != self.index.name)
-        return replace_table(schema, table, replace(table, indexes=kept))
+        return _without_index(schema, self.schema, self.table, self.index.name)
 
     def drops(self) -> frozenset[Key]:
         return _index_keys(self.schema, self.table, self.index)
@@ -433,9 +438,7 @@ class AttachIndex(Op):
         return f"attach index {self.index.name} on {self.table} to {self.parent_index}"
 
     def apply(self, schema: Schema) -> Schema:
-        table = get_table(schema, (self.schema, self.table))
-        kept = tuple(i for i in table.indexes if i.name != self.index.name)
-        return replace_table(schema, table, replace(table, indexes=kept))
+        return _without_index(schema, self.schema, self.table, self.index.name)
 
     def drops(self) -> frozenset[Key]:
         return _index_keys(self.schema, self.table, self.index)
