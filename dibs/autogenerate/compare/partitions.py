@@ -363,8 +363,12 @@ def name_partition_indexes(ops: list[Op], new: Schema) -> list[Op]:
 
 def _own_index_names(table: Table) -> set[str]:
     """Names of the indexes ``table`` has in the model: its own indexes and keys."""
-    names = {i.name for i in table.indexes}
-    names |= {u.name for u in table.uniques} | {x.name for x in table.exclusions}
+    return {i.name for i in table.indexes} | _key_names(table)
+
+
+def _key_names(table: Table) -> set[str]:
+    """Names of ``table``'s primary key, unique and exclusion constraints (and their indexes)."""
+    names = {u.name for u in table.uniques} | {x.name for x in table.exclusions}
     if table.primary_key is not None:
         names.add(table.primary_key.name)
     return names
@@ -511,10 +515,7 @@ def check_key_backing_drops(ops: list[Op], old: Schema) -> None:
     for op in drops:
         for child in children.get((op.schema, op.table), []):
             own = dict(child.attached_indexes).get(op.index.name)
-            keys = {u.name for u in child.uniques} | {x.name for x in child.exclusions}
-            if child.primary_key is not None:
-                keys.add(child.primary_key.name)
-            if own is not None and own in keys:
+            if own is not None and own in _key_names(child):
                 raise UnsupportedChange(
                     f"index {op.index.name} on {op.table} cannot be dropped: the key "
                     f"{own} of partition {child.qualified_name} uses its copy, and Postgres "
