@@ -350,7 +350,7 @@ def _check_unmanaged(ops: Sequence[Op], source: Schema) -> None:
     for op in ops:
         for schema, table in op.rewrites_tables():
             touched.setdefault(f"{quote_ident(schema)}.{quote_ident(table)}", op)
-    inherited: dict[str, Op] = {}
+    inherited: dict[str, Op] = dict(touched)  # a rewrite reaches inheriting tables too
     for op in ops:
         if (name := _inheritance_touched(op)) is not None:
             inherited.setdefault(name, op)

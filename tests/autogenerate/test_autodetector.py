@@ -263,6 +263,19 @@ def test_unmanaged_dependents_stop_the_plan() -> None:
     assert op_types(plan(diff(a, c, questioner=FailClosedQuestioner()), a, c)) == ["SetComment"]
 
 
+def test_enum_rebuild_reaching_an_inheriting_table_stops_the_plan() -> None:
+    """A rebuilt enum converts its columns; on a parent that a table INHERITS from, the
+    conversion reaches the child too, which the model does not know: stop."""
+    status = EnumType("status", ("a", "b"))
+    base = table("base", col("s", "status"))
+    child = table("child", col("s", "status"), col("n", "integer"))
+    link = Unmanaged("table inheritance", "public", "child", ("public.base",))
+    a = replace(schema(base, child, enums=[status]), unmanaged=(link,))
+    b = schema(base, child, enums=[replace(status, values=("b", "a"))])
+    with pytest.raises(UnsafePlan, match=r"public\.child inherits from public\.base"):
+        plan(diff(a, b, questioner=FailClosedQuestioner()), a, b)
+
+
 def test_partitioning_change_is_refused() -> None:
     a = schema(table("e", col("at", "date"), partition_by="RANGE (at)"))
     b = schema(table("e", col("at", "date"), partition_by="LIST (at)"))
